@@ -1,0 +1,1 @@
+"""jangteo (장터): a headless community-commerce platform."""

@@ -1,0 +1,1 @@
+"""Accounts: members, authentication, sessions, MFA, roles, addresses and the points wallet."""

@@ -1,0 +1,3 @@
+"""Tables of the accounts domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Business rules of the accounts domain."""
+
+from __future__ import annotations

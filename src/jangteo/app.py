@@ -1,0 +1,107 @@
+"""create_app(): the FastAPI application with every domain's router mounted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from jangteo.accounts.api import router as accounts_router
+from jangteo.bootstrap import build_platform
+from jangteo.catalog.api import router as catalog_router
+from jangteo.core.clock import Clock
+from jangteo.core.errors import install_error_handlers
+from jangteo.core.events import dispatch_pending
+from jangteo.core.platform import Platform
+from jangteo.core.web import RequestContextMiddleware, configure_logging
+from jangteo.orders.api import router as orders_router
+from jangteo.settings import Settings
+
+log = logging.getLogger("jangteo.app")
+
+
+async def run_background_loop(platform: Platform, stop: asyncio.Event) -> None:
+    """Deliver outbox events and run due jobs until `stop` is set (embedded mode and workers)."""
+    await platform.jobs.ensure_recurring()
+    while not stop.is_set():
+        try:
+            busy = await dispatch_pending(platform.db, platform.bus, platform.clock)
+            busy += await platform.jobs.run_due()
+        except Exception:
+            log.exception("background loop iteration failed")
+            busy = 0
+        if not busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), platform.settings.background_poll_seconds)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    platform: Platform | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    platform = platform or build_platform(settings, clock)
+    configure_logging(settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        loop_task = None
+        if settings.run_background_loops:
+            loop_task = asyncio.create_task(run_background_loop(platform, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if loop_task is not None:
+                await loop_task
+            await platform.cache.close()
+            await platform.db.dispose()
+
+    app = FastAPI(
+        title="jangteo API",
+        version="0.1.0",
+        description="Headless community-commerce: catalog, carts, orders, payments, coupons, "
+        "points wallet. Errors are RFC 9457 problem+json with a stable `type`.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with platform.db.read() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["cache"] = "ok" if await platform.cache.ping() else "error"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    for router in (accounts_router, catalog_router, orders_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Catalog: brands, categories, products, variants, stock and Korean search."""

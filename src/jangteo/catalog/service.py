@@ -1,0 +1,3 @@
+"""Business rules of the catalog domain."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Shared mechanisms without business rules."""

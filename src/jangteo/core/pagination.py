@@ -1,0 +1,39 @@
+"""Cursor pagination: opaque cursors and the `{items, next_cursor}` shape of every list."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel
+
+from jangteo.core.errors import define
+
+T = TypeVar("T")
+InvalidCursor = define("invalid-cursor", 400, "The cursor is not valid.")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(value, dict):
+        raise InvalidCursor()
+    return value

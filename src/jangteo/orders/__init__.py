@@ -1,0 +1,1 @@
+"""Orders: carts, checkout, orders, payments, coupons and shipping."""

@@ -1,0 +1,3 @@
+"""Business rules of the orders domain."""
+
+from __future__ import annotations

@@ -1,0 +1,101 @@
+"""All configuration, read from JANGTEO_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = {"", "secret", "changeme", "change-me", "password", "dev", "test"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JANGTEO_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "jangteo:"
+    secret_key: str = ""
+    media_dir: Path | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    log_json: bool = True
+
+    # tokens and sessions
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # argon2id; the defaults cost about 0.25 s a hash here, tests lower them
+    argon2_time_cost: int = 4
+    argon2_memory_cost_kib: int = 128 * 1024
+    argon2_parallelism: int = 2
+    # login throttling: failures allowed per window, per account and per IP
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 20
+    login_failure_window_seconds: int = 15 * 60
+
+    # commerce
+    shipping_fee: int = 3000
+    free_shipping_threshold: int = 50000
+    order_payment_timeout_seconds: int = 30 * 60
+    points_expiry_days: int = 365
+    max_quantity_per_line: int = 999
+    payment_provider: Literal["dummy", "toss"] = "dummy"
+    toss_secret_key: str = ""
+    toss_api_base: str = "https://api.tosspayments.com"
+    toss_timeout_seconds: float = 10.0
+
+    # requests and uploads
+    max_request_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 6000 * 6000
+
+    # background work in the embedded mode
+    run_background_loops: bool = True
+    background_poll_seconds: float = 1.0
+
+    demo_seed_on_start: bool = False
+    sqlite_pool_size: int = 8
+    pg_pool_size: int = 10
+
+    extra_locale_dirs: list[Path] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'jangteo.db'}"
+        if self.media_dir is None:
+            self.media_dir = self.var_dir / "media"
+        if self.env == "production" and (
+            self.secret_key.lower() in WEAK_SECRETS or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "JANGTEO_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once into var/ for development."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()
