@@ -21,6 +21,7 @@ from jangteo.core.events import dispatch_pending
 from jangteo.core.platform import Platform
 from jangteo.core.web import RequestContextMiddleware, configure_logging
 from jangteo.orders.api import router as orders_router
+from jangteo.orders.coupons_api import router as coupons_router
 from jangteo.settings import Settings
 
 log = logging.getLogger("jangteo.app")
@@ -102,6 +103,6 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    for router in (accounts_router, catalog_router, orders_router):
+    for router in (accounts_router, catalog_router, orders_router, coupons_router):
         app.include_router(router)
     return app

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     free_shipping_threshold: int = 50000
     order_payment_timeout_seconds: int = 30 * 60
     points_expiry_days: int = 365
+    signup_bonus_points: int = 1000
+    purchase_reward_percent: int = 1
     max_quantity_per_line: int = 999
     payment_provider: Literal["dummy", "toss"] = "dummy"
     toss_secret_key: str = ""

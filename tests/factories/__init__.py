@@ -1,0 +1,1 @@
+"""Explicit test factories, one module per domain."""
