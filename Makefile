@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench pg-test demo migrate migration format clean install
+.PHONY: run test lint bench pg-test demo migrate migration format clean install static
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,19 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# front-end packages from the npm registry, served from our own static files
+VENDOR := src/jangteo/web/static/vendor
+$(VENDOR)/.built: frontend/package.json frontend/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp frontend/node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpine.min.js
+	cp frontend/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	touch $@
+
+static: $(VENDOR)/.built
 
 migrate: $(STAMP)
 	$(BIN)/jangteo migrate
@@ -46,15 +59,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench migrations
 	$(BIN)/ruff format src tests bench migrations
 
-# regenerate the initial schema migration from the models (before the first release only)
+# regenerate the initial schema migration from the models (before the first release only);
+# the hand-written migrations after it are set aside meanwhile and put back
 migration: $(STAMP)
-	rm -f migrations/versions/0001_initial.py /tmp/jangteo-autogen.db
+	set -e; aside=$$(mktemp -d); mv migrations/versions/*.py $$aside/; rm -f $$aside/0001_*.py; \
+	trap 'mv $$aside/*.py migrations/versions/ 2>/dev/null || true' EXIT; \
+	rm -f /tmp/jangteo-autogen.db; \
 	JANGTEO_DATABASE_URL=sqlite+aiosqlite:////tmp/jangteo-autogen.db \
-	  $(BIN)/alembic revision --autogenerate -m initial --rev-id 0001 --head base
+	  $(BIN)/alembic revision --autogenerate -m initial --rev-id 0001 --head base; \
 	rm -f /tmp/jangteo-autogen.db
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run_all
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

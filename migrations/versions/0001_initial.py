@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:52:52.908977
+Create Date: 2026-11-24 12:11:27.256192
 """
 
 from __future__ import annotations
@@ -35,6 +35,71 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_created_at"), ["created_at"], unique=False)
         batch_op.create_index("ix_audit_target", ["target_type", "target_id"], unique=False)
+
+    op.create_table(
+        "auth_rotated_refresh_tokens",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("family_id", sa.Uuid(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_rotated_refresh_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_auth_rotated_refresh_tokens_token_hash")),
+    )
+    with op.batch_alter_table("auth_rotated_refresh_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_auth_rotated_refresh_tokens_family_id"), ["family_id"], unique=False
+        )
+
+    op.create_table(
+        "brands",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("slug", sa.String(length=120), nullable=False),
+        sa.Column("name_en", sa.String(length=100), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_brands")),
+        sa.UniqueConstraint("slug", name=op.f("uq_brands_slug")),
+    )
+    with op.batch_alter_table("brands", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_brands_name"), ["name"], unique=False)
+
+    op.create_table(
+        "carts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=True),
+        sa.Column("active_member_id", sa.Uuid(), nullable=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("merged_into_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_carts")),
+        sa.UniqueConstraint("active_member_id", name=op.f("uq_carts_active_member_id")),
+    )
+    with op.batch_alter_table("carts", schema=None) as batch_op:
+        batch_op.create_index("ix_carts_member", ["member_id"], unique=False)
+
+    op.create_table(
+        "categories",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("parent_id", sa.Uuid(), nullable=True),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("slug", sa.String(length=80), nullable=False),
+        sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["categories.id"], name=op.f("fk_categories_parent_id_categories")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_categories")),
+        sa.UniqueConstraint("slug", name=op.f("uq_categories_slug")),
+    )
+    with op.batch_alter_table("categories", schema=None) as batch_op:
+        batch_op.create_index("ix_categories_parent", ["parent_id", "position"], unique=False)
+        batch_op.create_index(batch_op.f("ix_categories_path"), ["path"], unique=False)
 
     op.create_table(
         "coupons",
@@ -78,6 +143,73 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "members",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("nickname", sa.String(length=20), nullable=False),
+        sa.Column("nickname_key", sa.String(length=80), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("mfa_enabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_pending_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
+        sa.UniqueConstraint("email", name=op.f("uq_members_email")),
+        sa.UniqueConstraint("nickname_key", name=op.f("uq_members_nickname_key")),
+    )
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("buyer_email", sa.String(length=320), nullable=False),
+        sa.Column("buyer_nickname", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("status_before_refund", sa.String(length=20), nullable=True),
+        sa.Column("subtotal", sa.Integer(), nullable=False),
+        sa.Column("discount", sa.Integer(), nullable=False),
+        sa.Column("points_used", sa.Integer(), nullable=False),
+        sa.Column("shipping_fee", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("coupon_id", sa.Uuid(), nullable=True),
+        sa.Column("member_coupon_id", sa.Uuid(), nullable=True),
+        sa.Column("coupon_code", sa.String(length=40), nullable=True),
+        sa.Column("coupon_name", sa.String(length=100), nullable=True),
+        sa.Column("payment_method", sa.String(length=20), nullable=False),
+        sa.Column("address", sa.JSON(), nullable=False),
+        sa.Column("memo", sa.String(length=200), nullable=True),
+        sa.Column("cart_id", sa.Uuid(), nullable=True),
+        sa.Column("tracking_number", sa.String(length=50), nullable=True),
+        sa.Column("cancel_reason", sa.String(length=200), nullable=True),
+        sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payment_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "total = subtotal - discount - points_used + shipping_fee",
+            name=op.f("ck_orders_total_adds_up"),
+        ),
+        sa.CheckConstraint("total >= 0", name=op.f("ck_orders_total_not_negative")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
+        sa.UniqueConstraint("number", name=op.f("uq_orders_number")),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_orders_buyer_email"), ["buyer_email"], unique=False)
+        batch_op.create_index(
+            "ix_orders_member_placed", ["member_id", "placed_at", "id"], unique=False
+        )
+        batch_op.create_index("ix_orders_placed", ["placed_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_orders_status_placed", ["status", "placed_at", "id"], unique=False
+        )
+
+    op.create_table(
         "outbox_events",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("topic", sa.String(length=100), nullable=False),
@@ -114,6 +246,70 @@ def upgrade() -> None:
         batch_op.create_index("ix_jobs_due", ["status", "run_at"], unique=False)
 
     op.create_table(
+        "addresses",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("recipient", sa.String(length=50), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("postal_code", sa.String(length=5), nullable=False),
+        sa.Column("line1", sa.String(length=200), nullable=False),
+        sa.Column("line2", sa.String(length=200), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_addresses_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_addresses")),
+    )
+    with op.batch_alter_table("addresses", schema=None) as batch_op:
+        batch_op.create_index("ix_addresses_member", ["member_id", "id"], unique=False)
+
+    op.create_table(
+        "auth_sessions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("refresh_hash", sa.String(length=64), nullable=False),
+        sa.Column("family_id", sa.Uuid(), nullable=False),
+        sa.Column("mfa_verified", sa.Boolean(), nullable=False),
+        sa.Column("user_agent", sa.String(length=300), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_auth_sessions_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
+        sa.UniqueConstraint("refresh_hash", name=op.f("uq_auth_sessions_refresh_hash")),
+    )
+    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_auth_sessions_family_id"), ["family_id"], unique=False)
+        batch_op.create_index("ix_auth_sessions_member", ["member_id", "id"], unique=False)
+
+    op.create_table(
+        "cart_lines",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("cart_id", sa.Uuid(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_cart_lines_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["cart_id"], ["carts.id"], name=op.f("fk_cart_lines_cart_id_carts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cart_lines")),
+        sa.UniqueConstraint("cart_id", "variant_id", name=op.f("uq_cart_lines_cart_id_variant_id")),
+    )
+    op.create_table(
         "member_coupons",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("coupon_id", sa.Uuid(), nullable=False),
@@ -140,16 +336,336 @@ def upgrade() -> None:
         batch_op.create_index("ix_member_coupons_member", ["member_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_member_coupons_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "member_roles",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_member_roles_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_roles")),
+        sa.UniqueConstraint("member_id", "role", name=op.f("uq_member_roles_member_id_role")),
+    )
+    with op.batch_alter_table("member_roles", schema=None) as batch_op:
+        batch_op.create_index("ix_member_roles_role", ["role"], unique=False)
+
+    op.create_table(
+        "mfa_recovery_codes",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_mfa_recovery_codes_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mfa_recovery_codes")),
+        sa.UniqueConstraint(
+            "member_id", "code_hash", name=op.f("uq_mfa_recovery_codes_member_id_code_hash")
+        ),
+    )
+    op.create_table(
+        "order_lines",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("category_id", sa.Uuid(), nullable=True),
+        sa.Column("product_name", sa.String(length=200), nullable=False),
+        sa.Column("brand_name", sa.String(length=200), nullable=True),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("image_url", sa.String(length=500), nullable=True),
+        sa.Column("unit_price", sa.Integer(), nullable=False),
+        sa.Column("list_price", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("line_total", sa.Integer(), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_order_lines_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_order_lines_order_id_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_lines")),
+        sa.UniqueConstraint(
+            "order_id", "variant_id", name=op.f("uq_order_lines_order_id_variant_id")
+        ),
+    )
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_lines_product_id"), ["product_id"], unique=False)
+
+    op.create_table(
+        "order_status_history",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("from_status", sa.String(length=20), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("actor_kind", sa.String(length=10), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_order_status_history_order_id_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_status_history")),
+        sa.UniqueConstraint("order_id", "seq", name=op.f("uq_order_status_history_order_id_seq")),
+    )
+    op.create_table(
+        "payments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("payment_key", sa.String(length=200), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=50), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("raw", sa.JSON(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payments_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_payments_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
+        sa.UniqueConstraint("payment_key", name=op.f("uq_payments_payment_key")),
+    )
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payments_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "points_entries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("txn_id", sa.Uuid(), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=True),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=100), nullable=False),
+        sa.Column("reference", sa.String(length=200), nullable=False),
+        sa.Column("balance_after", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("amount <> 0", name=op.f("ck_points_entries_amount_not_zero")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_points_entries_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_entries")),
+        sa.UniqueConstraint(
+            "member_id", "reference", name=op.f("uq_points_entries_member_id_reference")
+        ),
+    )
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_points_entries_member", ["member_id", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_points_entries_txn_id"), ["txn_id"], unique=False)
+
+    op.create_table(
+        "points_wallets",
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("balance", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("balance >= 0", name=op.f("ck_points_wallets_balance_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_points_wallets_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_points_wallets")),
+    )
+    op.create_table(
+        "products",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("brand_id", sa.Uuid(), nullable=False),
+        sa.Column("category_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("price", sa.Integer(), nullable=False),
+        sa.Column("list_price", sa.Integer(), nullable=False),
+        sa.Column("option_types", sa.JSON(), nullable=False),
+        sa.Column("sold_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "list_price >= price", name=op.f("ck_products_list_price_at_least_price")
+        ),
+        sa.CheckConstraint("price >= 0", name=op.f("ck_products_price_not_negative")),
+        sa.CheckConstraint("sold_count >= 0", name=op.f("ck_products_sold_count_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["brand_id"], ["brands.id"], name=op.f("fk_products_brand_id_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["category_id"], ["categories.id"], name=op.f("fk_products_category_id_categories")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
+    )
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_products_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_products_category_id"), ["category_id"], unique=False)
+        batch_op.create_index("ix_products_new", ["status", "created_at", "id"], unique=False)
+        batch_op.create_index("ix_products_popular", ["status", "sold_count", "id"], unique=False)
+        batch_op.create_index("ix_products_price", ["status", "price", "id"], unique=False)
+
+    op.create_table(
+        "points_lots",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("remaining", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "remaining >= 0 AND remaining <= amount", name=op.f("ck_points_lots_remaining_in_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"], ["points_entries.id"], name=op.f("fk_points_lots_entry_id_points_entries")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_points_lots_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_lots")),
+    )
+    with op.batch_alter_table("points_lots", schema=None) as batch_op:
+        batch_op.create_index("ix_points_lots_due", ["expires_at", "remaining"], unique=False)
+        batch_op.create_index("ix_points_lots_member", ["member_id", "expires_at"], unique=False)
+
+    op.create_table(
+        "product_images",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("alt", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_product_images_product_id_products")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_product_images")),
+    )
+    with op.batch_alter_table("product_images", schema=None) as batch_op:
+        batch_op.create_index("ix_product_images_product", ["product_id", "position"], unique=False)
+
+    op.create_table(
+        "variants",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("price", sa.Integer(), nullable=True),
+        sa.Column("stock", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("stock >= 0", name=op.f("ck_variants_stock_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_variants_product_id_products")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_variants")),
+        sa.UniqueConstraint("sku", name=op.f("uq_variants_sku")),
+    )
+    with op.batch_alter_table("variants", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_variants_product_id"), ["product_id"], unique=False)
+
+    op.create_table(
+        "stock_movements",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=False),
+        sa.Column("delta", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("reference", sa.String(length=250), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["variant_id"], ["variants.id"], name=op.f("fk_stock_movements_variant_id_variants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_movements")),
+        sa.UniqueConstraint(
+            "variant_id", "reference", name=op.f("uq_stock_movements_variant_id_reference")
+        ),
+    )
+    with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_stock_movements_variant", ["variant_id", "created_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_movements_variant")
+
+    op.drop_table("stock_movements")
+    with op.batch_alter_table("variants", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_variants_product_id"))
+
+    op.drop_table("variants")
+    with op.batch_alter_table("product_images", schema=None) as batch_op:
+        batch_op.drop_index("ix_product_images_product")
+
+    op.drop_table("product_images")
+    with op.batch_alter_table("points_lots", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_lots_member")
+        batch_op.drop_index("ix_points_lots_due")
+
+    op.drop_table("points_lots")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_index("ix_products_price")
+        batch_op.drop_index("ix_products_popular")
+        batch_op.drop_index("ix_products_new")
+        batch_op.drop_index(batch_op.f("ix_products_category_id"))
+        batch_op.drop_index(batch_op.f("ix_products_brand_id"))
+
+    op.drop_table("products")
+    op.drop_table("points_wallets")
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_points_entries_txn_id"))
+        batch_op.drop_index("ix_points_entries_member")
+
+    op.drop_table("points_entries")
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payments_order_id"))
+
+    op.drop_table("payments")
+    op.drop_table("order_status_history")
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_lines_product_id"))
+
+    op.drop_table("order_lines")
+    op.drop_table("mfa_recovery_codes")
+    with op.batch_alter_table("member_roles", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_roles_role")
+
+    op.drop_table("member_roles")
     with op.batch_alter_table("member_coupons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_member_coupons_order_id"))
         batch_op.drop_index("ix_member_coupons_member")
 
     op.drop_table("member_coupons")
+    op.drop_table("cart_lines")
+    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_auth_sessions_member")
+        batch_op.drop_index(batch_op.f("ix_auth_sessions_family_id"))
+
+    op.drop_table("auth_sessions")
+    with op.batch_alter_table("addresses", schema=None) as batch_op:
+        batch_op.drop_index("ix_addresses_member")
+
+    op.drop_table("addresses")
     with op.batch_alter_table("scheduled_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_due")
 
@@ -158,8 +674,33 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_pending")
 
     op.drop_table("outbox_events")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_status_placed")
+        batch_op.drop_index("ix_orders_placed")
+        batch_op.drop_index("ix_orders_member_placed")
+        batch_op.drop_index(batch_op.f("ix_orders_buyer_email"))
+
+    op.drop_table("orders")
+    op.drop_table("members")
     op.drop_table("idempotency_records")
     op.drop_table("coupons")
+    with op.batch_alter_table("categories", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_categories_path"))
+        batch_op.drop_index("ix_categories_parent")
+
+    op.drop_table("categories")
+    with op.batch_alter_table("carts", schema=None) as batch_op:
+        batch_op.drop_index("ix_carts_member")
+
+    op.drop_table("carts")
+    with op.batch_alter_table("brands", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_brands_name"))
+
+    op.drop_table("brands")
+    with op.batch_alter_table("auth_rotated_refresh_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_auth_rotated_refresh_tokens_family_id"))
+
+    op.drop_table("auth_rotated_refresh_tokens")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_target")
         batch_op.drop_index(batch_op.f("ix_audit_log_created_at"))

@@ -1,7 +1,632 @@
-"""HTTP API of the catalog domain."""
+"""HTTP API of the catalog: the public shop window and the staff back office, and /media."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import Path as PathParam
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from jangteo.catalog import schemas, service
+from jangteo.core.deps import IdempotencyKey, PlatformDep, StaffMember, client_ip
+from jangteo.core.errors import PayloadTooLarge
+from jangteo.core.idempotency import request_fingerprint, run_once
+from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/api/v1")
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+PriceQuery = Annotated[int | None, Query(ge=0, le=schemas.MAX_PRICE)]
+
+
+class MediaFiles:
+    """Serves the media directory of the app that handles the request.
+
+    Each app (and each test) may have its own `settings.media_dir`, so the directory is looked
+    up per request rather than fixed when this module is imported.
+    """
+
+    def __init__(self) -> None:
+        self._static: dict[Path, StaticFiles] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        directory = Path(scope["app"].state.settings.media_dir)
+        if not await anyio.Path(directory).is_dir():  # nothing uploaded yet
+            raise StarletteHTTPException(status_code=404)
+        static = self._static.get(directory)
+        if static is None:
+            static = self._static[directory] = StaticFiles(directory=directory, check_dir=False)
+        await static(scope, receive, send)
+
+
+# not under /api/v1: the router's prefix applies only to routes added through its decorators
+router.mount("/media", MediaFiles(), name="media")
+
+
+# ---- shaping -----------------------------------------------------------------------------------
+
+
+def _summary(card: service.ProductCard, *, admin: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": card.id,
+        "name": card.name,
+        "brand": {"id": card.brand_id, "name": card.brand_name},
+        "price": card.price,
+        "list_price": card.list_price,
+        "discount_rate": card.discount_rate,
+        "image": {"url": card.image_url, "alt": card.image_alt or ""} if card.image_url else None,
+        "in_stock": card.in_stock,
+        "tags": card.tags,
+        "highlights": [{"start": s, "end": e} for s, e in card.highlights],
+    }
+    if admin:
+        body["status"] = card.status
+    return body
+
+
+def _category_ref(category: Any) -> schemas.CategoryRef:
+    return schemas.CategoryRef(id=category.id, name=category.name, slug=category.slug)
+
+
+def _detail(detail: service.ProductDetail) -> schemas.ProductDetail:
+    product = detail.product
+    return schemas.ProductDetail(
+        id=product.id,
+        name=product.name,
+        description=product.description,
+        tags=list(product.tags),
+        status=product.status,
+        brand=schemas.BrandRef(id=detail.brand.id, name=detail.brand.name),
+        category=_category_ref(detail.breadcrumb[-1]),
+        breadcrumb=[_category_ref(c) for c in detail.breadcrumb],
+        price=product.price,
+        list_price=product.list_price,
+        discount_rate=service.discount_rate(product.price, product.list_price),
+        in_stock=detail.in_stock,
+        option_types=[schemas.OptionTypeOut(**t) for t in product.option_types],
+        variants=[
+            schemas.VariantOut(
+                id=v.id,
+                sku=v.sku,
+                options=v.options,
+                price=service.effective_price(product, v),
+                stock=v.stock,
+                in_stock=v.status == "active" and v.stock > 0,
+                status=v.status,
+            )
+            for v in detail.variants
+        ],
+        images=[
+            schemas.ImageOut(id=i.id, url=i.url, alt=i.alt, position=i.position)
+            for i in detail.images
+        ],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+async def _admin_detail(session: AsyncSession, product_id: uuid.UUID) -> schemas.ProductDetail:
+    return _detail(await service.product_detail(session, product_id, include_hidden=True))
+
+
+def _brand(brand: Any) -> schemas.BrandOut:
+    return schemas.BrandOut.model_validate(brand, from_attributes=True)
+
+
+def _category(category: Any) -> schemas.CategoryOut:
+    return schemas.CategoryOut.model_validate(category, from_attributes=True)
+
+
+def _tree(nodes: list[service.CategoryNode]) -> list[schemas.CategoryNodeOut]:
+    return [
+        schemas.CategoryNodeOut(
+            id=n.id, name=n.name, slug=n.slug, position=n.position, children=_tree(n.children)
+        )
+        for n in nodes
+    ]
+
+
+# ---- public ------------------------------------------------------------------------------------
+
+
+@router.get("/products", response_model=schemas.ProductPage, tags=["catalog"])
+async def list_products(
+    platform: PlatformDep,
+    q: Annotated[str | None, Query(max_length=100, description="Korean or English search")] = None,
+    category: Annotated[str | None, Query(max_length=100, description="id or slug")] = None,
+    brand: Annotated[str | None, Query(max_length=120, description="id or slug")] = None,
+    min_price: PriceQuery = None,
+    max_price: PriceQuery = None,
+    in_stock: Annotated[
+        bool | None, Query(description="true: only in stock; false: only sold out")
+    ] = None,
+    sort: Annotated[
+        Literal["new", "price_asc", "price_desc", "popular", "relevance"] | None,
+        Query(description="default new, or relevance with q"),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    async with platform.db.read() as session:
+        page = await service.search_products(
+            session,
+            q=q,
+            category=category,
+            brand=brand,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+    return {"items": [_summary(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/products/{product_id}", response_model=schemas.ProductDetail, tags=["catalog"])
+async def get_product(platform: PlatformDep, product_id: uuid.UUID) -> schemas.ProductDetail:
+    async with platform.db.read() as session:
+        return _detail(await service.product_detail(session, product_id))
+
+
+@router.get("/brands", response_model=schemas.BrandPage, tags=["catalog"])
+async def list_brands(
+    platform: PlatformDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> schemas.BrandPage:
+    async with platform.db.read() as session:
+        brands, next_cursor = await service.list_brands(session, limit=limit, cursor=cursor)
+    return schemas.BrandPage(items=[_brand(b) for b in brands], next_cursor=next_cursor)
+
+
+@router.get("/brands/{ref}", response_model=schemas.BrandOut, tags=["catalog"])
+async def get_brand(
+    platform: PlatformDep, ref: Annotated[str, PathParam(max_length=120, description="id or slug")]
+) -> schemas.BrandOut:
+    async with platform.db.read() as session:
+        return _brand(await service.find_brand(session, ref))
+
+
+@router.get("/categories", response_model=schemas.CategoryTree, tags=["catalog"])
+async def list_categories(platform: PlatformDep) -> schemas.CategoryTree:
+    async with platform.db.read() as session:
+        return schemas.CategoryTree(items=_tree(await service.category_tree(session)))
+
+
+# ---- staff: brands and categories --------------------------------------------------------------
+
+
+@router.post(
+    "/admin/brands",
+    response_model=schemas.BrandOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def create_brand(
+    platform: PlatformDep, staff: StaffMember, body: schemas.BrandCreate, request: Request
+) -> schemas.BrandOut:
+    async with platform.db.write() as session:
+        brand = await service.create_brand(
+            session,
+            platform.clock,
+            **body.model_dump(),
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _brand(brand)
+
+
+@router.patch("/admin/brands/{brand_id}", response_model=schemas.BrandOut, tags=["catalog admin"])
+async def update_brand(
+    platform: PlatformDep,
+    staff: StaffMember,
+    brand_id: uuid.UUID,
+    body: schemas.BrandUpdate,
+    request: Request,
+) -> schemas.BrandOut:
+    async with platform.db.write() as session:
+        brand = await service.update_brand(
+            session,
+            platform.clock,
+            brand_id,
+            body.model_dump(exclude_unset=True, exclude_none=True),
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _brand(brand)
+
+
+@router.post(
+    "/admin/brands/{brand_id}/archive", response_model=schemas.BrandOut, tags=["catalog admin"]
+)
+async def archive_brand(
+    platform: PlatformDep, staff: StaffMember, brand_id: uuid.UUID, request: Request
+) -> schemas.BrandOut:
+    async with platform.db.write() as session:
+        brand = await service.update_brand(
+            session,
+            platform.clock,
+            brand_id,
+            {"status": "archived"},
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _brand(brand)
+
+
+@router.post(
+    "/admin/categories",
+    response_model=schemas.CategoryOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def create_category(
+    platform: PlatformDep, staff: StaffMember, body: schemas.CategoryCreate, request: Request
+) -> schemas.CategoryOut:
+    async with platform.db.write() as session:
+        category = await service.create_category(
+            session,
+            platform.clock,
+            **body.model_dump(),
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _category(category)
+
+
+@router.patch(
+    "/admin/categories/{category_id}", response_model=schemas.CategoryOut, tags=["catalog admin"]
+)
+async def update_category(
+    platform: PlatformDep,
+    staff: StaffMember,
+    category_id: uuid.UUID,
+    body: schemas.CategoryUpdate,
+    request: Request,
+) -> schemas.CategoryOut:
+    changes = body.model_dump(exclude_unset=True)
+    # only parent_id may be null on purpose (to the top level); other nulls mean "unchanged"
+    changes = {k: v for k, v in changes.items() if v is not None or k == "parent_id"}
+    async with platform.db.write() as session:
+        category = await service.update_category(
+            session,
+            platform.clock,
+            category_id,
+            changes,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _category(category)
+
+
+@router.post(
+    "/admin/categories/{category_id}/archive",
+    response_model=schemas.CategoryOut,
+    tags=["catalog admin"],
+)
+async def archive_category(
+    platform: PlatformDep, staff: StaffMember, category_id: uuid.UUID, request: Request
+) -> schemas.CategoryOut:
+    async with platform.db.write() as session:
+        category = await service.update_category(
+            session,
+            platform.clock,
+            category_id,
+            {"status": "archived"},
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _category(category)
+
+
+# ---- staff: products and variants --------------------------------------------------------------
+
+
+@router.get("/admin/products", response_model=schemas.AdminProductPage, tags=["catalog admin"])
+async def admin_list_products(
+    platform: PlatformDep,
+    staff: StaffMember,
+    status_: Annotated[Literal["draft", "active", "archived"] | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    brand: Annotated[str | None, Query(max_length=120)] = None,
+    sort: Literal["new", "price_asc", "price_desc", "popular", "relevance"] | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    statuses = (status_,) if status_ else ("draft", "active", "archived")
+    async with platform.db.read() as session:
+        page = await service.search_products(
+            session,
+            q=q,
+            category=category,
+            brand=brand,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            statuses=statuses,
+        )
+    return {
+        "items": [_summary(c, admin=True) for c in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get(
+    "/admin/products/{product_id}", response_model=schemas.ProductDetail, tags=["catalog admin"]
+)
+async def admin_get_product(
+    platform: PlatformDep, staff: StaffMember, product_id: uuid.UUID
+) -> schemas.ProductDetail:
+    async with platform.db.read() as session:
+        return await _admin_detail(session, product_id)
+
+
+@router.post(
+    "/admin/products",
+    response_model=schemas.ProductDetail,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def create_product(
+    platform: PlatformDep, staff: StaffMember, body: schemas.ProductCreate, request: Request
+) -> schemas.ProductDetail:
+    values = body.model_dump()
+    async with platform.db.write() as session:
+        product = await service.create_product(
+            session, platform.clock, **values, actor_id=staff.member_id, ip=client_ip(request)
+        )
+        return await _admin_detail(session, product.id)
+
+
+@router.patch(
+    "/admin/products/{product_id}", response_model=schemas.ProductDetail, tags=["catalog admin"]
+)
+async def update_product(
+    platform: PlatformDep,
+    staff: StaffMember,
+    product_id: uuid.UUID,
+    body: schemas.ProductUpdate,
+    request: Request,
+) -> schemas.ProductDetail:
+    async with platform.db.write() as session:
+        await service.update_product(
+            session,
+            platform.clock,
+            product_id,
+            body.model_dump(exclude_unset=True, exclude_none=True),
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return await _admin_detail(session, product_id)
+
+
+@router.post(
+    "/admin/products/{product_id}/archive",
+    response_model=schemas.ProductDetail,
+    tags=["catalog admin"],
+)
+async def archive_product(
+    platform: PlatformDep, staff: StaffMember, product_id: uuid.UUID, request: Request
+) -> schemas.ProductDetail:
+    async with platform.db.write() as session:
+        await service.archive_product(
+            session, platform.clock, product_id, actor_id=staff.member_id, ip=client_ip(request)
+        )
+        return await _admin_detail(session, product_id)
+
+
+@router.post(
+    "/admin/products/{product_id}/variants",
+    response_model=schemas.ProductDetail,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def add_variant(
+    platform: PlatformDep,
+    staff: StaffMember,
+    product_id: uuid.UUID,
+    body: schemas.VariantCreate,
+    request: Request,
+) -> schemas.ProductDetail:
+    async with platform.db.write() as session:
+        await service.add_variant(
+            session,
+            platform.clock,
+            product_id,
+            **body.model_dump(),
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return await _admin_detail(session, product_id)
+
+
+@router.patch(
+    "/admin/variants/{variant_id}", response_model=schemas.ProductDetail, tags=["catalog admin"]
+)
+async def update_variant(
+    platform: PlatformDep,
+    staff: StaffMember,
+    variant_id: uuid.UUID,
+    body: schemas.VariantUpdate,
+    request: Request,
+) -> schemas.ProductDetail:
+    changes = body.model_dump(exclude_unset=True)
+    # a null price returns the variant to the product's price; other nulls mean "unchanged"
+    changes = {k: v for k, v in changes.items() if v is not None or k == "price"}
+    async with platform.db.write() as session:
+        variant = await service.update_variant(
+            session,
+            platform.clock,
+            variant_id,
+            changes,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return await _admin_detail(session, variant.product_id)
+
+
+@router.post(
+    "/admin/variants/{variant_id}/stock-adjustments",
+    response_model=schemas.StockAdjustmentResult,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def adjust_stock(
+    platform: PlatformDep,
+    staff: StaffMember,
+    variant_id: uuid.UUID,
+    body: schemas.StockAdjustment,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    async def operation(session: AsyncSession) -> dict[str, Any]:
+        stock, movement = await service.adjust_stock(
+            session,
+            platform.clock,
+            variant_id,
+            delta=body.delta,
+            reason=body.reason,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        result = schemas.StockAdjustmentResult(
+            variant_id=variant_id,
+            stock=stock,
+            movement=schemas.StockMovementOut.model_validate(movement, from_attributes=True),
+        )
+        return result.model_dump(mode="json")
+
+    return await run_once(
+        platform.db,
+        platform.clock,
+        scope=f"catalog.stock-adjustment:{variant_id}",
+        owner=str(staff.member_id),
+        key=idempotency_key,
+        fingerprint=request_fingerprint(body.model_dump(mode="json")),
+        operation=operation,
+    )
+
+
+@router.get(
+    "/admin/variants/{variant_id}/stock-movements",
+    response_model=schemas.StockMovementPage,
+    tags=["catalog admin"],
+)
+async def list_stock_movements(
+    platform: PlatformDep,
+    staff: StaffMember,
+    variant_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> schemas.StockMovementPage:
+    async with platform.db.read() as session:
+        rows, next_cursor = await service.stock_movements(
+            session, variant_id, limit=limit, cursor=cursor
+        )
+    return schemas.StockMovementPage(
+        items=[schemas.StockMovementOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+# ---- staff: images -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/admin/products/{product_id}/images",
+    response_model=schemas.ImageOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def upload_image(
+    platform: PlatformDep,
+    staff: StaffMember,
+    product_id: uuid.UUID,
+    request: Request,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or GIF")],
+    alt: Annotated[str, Form(max_length=200)] = "",
+) -> schemas.ImageOut:
+    settings = platform.settings
+    data = await file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(max_bytes=settings.max_upload_bytes)
+    async with platform.db.read() as session:
+        await service.product_detail(session, product_id, include_hidden=True)  # 404 first
+    url = await service.store_product_image(
+        Path(settings.media_dir), data, max_pixels=settings.max_image_pixels
+    )
+    try:
+        async with platform.db.write() as session:
+            image = await service.add_product_image(
+                session,
+                platform.clock,
+                product_id,
+                url=url,
+                alt=alt.strip(),
+                actor_id=staff.member_id,
+                ip=client_ip(request),
+            )
+            return schemas.ImageOut(
+                id=image.id, url=image.url, alt=image.alt, position=image.position
+            )
+    except BaseException:
+        await service.discard_stored_image(Path(settings.media_dir), url)
+        raise
+
+
+@router.post(
+    "/admin/products/{product_id}/images/by-url",
+    response_model=schemas.ImageOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def add_image_by_url(
+    platform: PlatformDep,
+    staff: StaffMember,
+    product_id: uuid.UUID,
+    body: schemas.ImageByUrl,
+    request: Request,
+) -> schemas.ImageOut:
+    async with platform.db.write() as session:
+        image = await service.add_product_image(
+            session,
+            platform.clock,
+            product_id,
+            url=str(body.url),
+            alt=body.alt,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return schemas.ImageOut(id=image.id, url=image.url, alt=image.alt, position=image.position)
+
+
+@router.delete(
+    "/admin/products/{product_id}/images/{image_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["catalog admin"],
+)
+async def remove_image(
+    platform: PlatformDep,
+    staff: StaffMember,
+    product_id: uuid.UUID,
+    image_id: uuid.UUID,
+    request: Request,
+) -> None:
+    async with platform.db.write() as session:
+        url = await service.remove_product_image(
+            session,
+            platform.clock,
+            product_id,
+            image_id,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+    await service.discard_stored_image(Path(platform.settings.media_dir), url)

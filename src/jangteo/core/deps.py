@@ -8,9 +8,7 @@ from fastapi import Depends, Header, Request
 
 from jangteo.core.errors import Forbidden, MfaRequired, Unauthenticated
 from jangteo.core.platform import Platform
-from jangteo.core.security import Principal
-
-REVOKED_SESSION_KEY = "revoked-session:"
+from jangteo.core.security import REVOKED_SESSION_KEY, Principal
 
 
 def get_platform(request: Request) -> Platform:
