@@ -25,16 +25,21 @@ $(VENDOR)/.built: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
-	cp frontend/node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpine.min.js
+	cp frontend/node_modules/@alpinejs/csp/dist/cdn.min.js $(VENDOR)/alpine-csp.min.js
 	cp frontend/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
 static: $(VENDOR)/.built
 
+# the browser of the end-to-end tests (Debian's chromium; fonts-nanum so Korean is not boxes)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium fonts-nanum
+
 migrate: $(STAMP)
 	$(BIN)/jangteo migrate
 
-run: $(STAMP)
+run: $(STAMP) static
 	$(BIN)/jangteo migrate
 	$(BIN)/jangteo seed-demo --if-empty
 	$(BIN)/jangteo run --host 127.0.0.1 --port 8000
@@ -44,10 +49,10 @@ demo: $(STAMP)
 	$(BIN)/jangteo migrate
 	$(BIN)/jangteo seed-demo
 
-test: $(STAMP)
+test: $(STAMP) static $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-pg-test: $(STAMP)
+pg-test: $(STAMP) static $(CHROMIUM)
 	JANGTEO_TEST_BACKENDS=pg $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -174,3 +174,9 @@ async def client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys run last: Playwright's sync API keeps an event loop running in the main
+    thread for as long as its browser lives, which the async tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -23,6 +23,7 @@ from jangteo.core.web import RequestContextMiddleware, configure_logging
 from jangteo.orders.api import router as orders_router
 from jangteo.orders.coupons_api import router as coupons_router
 from jangteo.settings import Settings
+from jangteo.web import install_web
 
 log = logging.getLogger("jangteo.app")
 
@@ -105,4 +106,5 @@ def create_app(
 
     for router in (accounts_router, catalog_router, orders_router, coupons_router):
         app.include_router(router)
+    install_web(app)  # storefront pages, themed /static and HTML error pages
     return app

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     media_dir: Path | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # a directory whose templates/ and static/ override the web pages' own
+    theme_dir: Path | None = None
     log_json: bool = True
 
     # tokens and sessions

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from tests.factories.accounts import make_staff, signup_member
+from tests.factories.coupons import claim, claim_for, make_coupon, unique_code
 
 from jangteo.core.clock import FrozenClock, to_seoul
 from jangteo.core.errors import InvalidInput
@@ -22,13 +24,6 @@ from jangteo.core.platform import Platform
 from jangteo.orders import coupons
 from jangteo.orders.coupon_schemas import CouponUpdate, MemberCouponView
 from jangteo.orders.coupons import CouponLine, describe_discount, discount_for, eligible_amount
-
-try:
-    from tests.factories.accounts import make_staff, signup_member
-    from tests.factories.coupons import claim, claim_for, make_coupon, unique_code
-except ModuleNotFoundError:  # the repository root is not on sys.path; tests/ is (conftest)
-    from factories.accounts import make_staff, signup_member
-    from factories.coupons import claim, claim_for, make_coupon, unique_code
 
 KNIT, DENIM, MUG = uuid7(), uuid7(), uuid7()
 FASHION, KITCHEN = uuid7(), uuid7()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.fakes.toss import FAKE_SECRET_KEY, FakeToss, serve_fake_toss
 
 from jangteo.core.clock import FrozenClock
 from jangteo.core.errors import install_error_handlers
@@ -21,11 +22,6 @@ from jangteo.orders.payments import (
     make_gateway,
 )
 from jangteo.settings import Settings
-
-try:
-    from tests.fakes.toss import FAKE_SECRET_KEY, FakeToss, serve_fake_toss
-except ModuleNotFoundError:  # the repository root is not on sys.path; tests/ is (conftest)
-    from fakes.toss import FAKE_SECRET_KEY, FakeToss, serve_fake_toss
 
 
 @pytest.fixture(scope="module")

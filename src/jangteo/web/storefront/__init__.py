@@ -1,0 +1,11 @@
+"""The shop's pages; `router` holds all of them (the console adds its own router next to it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from jangteo.web.storefront import account, cart, catalog, mypage
+
+router = APIRouter(include_in_schema=False)
+for module in (catalog, cart, mypage, account):
+    router.include_router(module.router)
