@@ -77,6 +77,7 @@ migration: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+	$(BIN)/python -m bench.listing_render
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

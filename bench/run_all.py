@@ -197,6 +197,22 @@ async def pg_admin(sql: str) -> None:
         await conn.close()
 
 
+def read_figures(base: str, product_id: str, seconds: int, connections: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for label, path in [
+        ("trivial", "/healthz"),
+        ("product_list", "/api/v1/products?limit=24"),
+        ("product_detail", f"/api/v1/products/{product_id}"),
+        ("search", "/api/v1/products?limit=24&q=" + quote("니트")),
+    ]:
+        wrk(base + path, 1, connections)  # warm-up
+        results[label] = wrk(base + path, seconds, connections)
+    reference = results["trivial"]["rps"]
+    for label in ("product_list", "product_detail", "search"):
+        results[label]["ratio"] = round(results[label]["rps"] / reference, 3)
+    return results
+
+
 def run_backend(name: str, seconds: int, connections: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"jangteo-bench-{name}-"))
     env = {
@@ -218,41 +234,45 @@ def run_backend(name: str, seconds: int, connections: int) -> dict[str, Any]:
         )
         env["JANGTEO_REDIS_URL"] = REDIS_URL
         env["JANGTEO_REDIS_PREFIX"] = f"bench-{dbname}:"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def serve(extra_env: dict[str, str]) -> str:
+        port = free_port()
+        log = (workdir / f"server-{port}.log").open("w")
+        servers.append(
+            subprocess.Popen(
+                [str(BIN / "jangteo"), "run", "--workers", "2", "--port", str(port)],
+                env={**env, **extra_env},
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base)
+        return base
+
+    def stop_servers() -> None:
+        while servers:
+            server = servers.pop()
+            server.terminate()
+            server.wait(timeout=30)
+
     try:
         subprocess.run([str(BIN / "jangteo"), "migrate"], env=env, check=True, cwd=ROOT)
         subprocess.run([str(BIN / "jangteo"), "seed-demo"], env=env, check=True, cwd=ROOT)
-        log = (workdir / "server.log").open("w")
-        server = subprocess.Popen(
-            [str(BIN / "jangteo"), "run", "--workers", "2", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_ready(base)
+        base = serve({})
         product_id = httpx.get(base + "/api/v1/products?limit=1").json()["items"][0]["id"]
-        results: dict[str, Any] = {}
-        for label, path in [
-            ("trivial", "/healthz"),
-            ("product_list", "/api/v1/products?limit=24"),
-            ("product_detail", f"/api/v1/products/{product_id}"),
-            ("search", "/api/v1/products?limit=24&q=" + quote("니트")),
-        ]:
-            wrk(base + path, 1, connections)  # warm-up
-            results[label] = wrk(base + path, seconds, connections)
-        reference = results["trivial"]["rps"]
-        for label in ("product_list", "product_detail", "search"):
-            results[label]["ratio"] = round(results[label]["rps"] / reference, 3)
+        results: dict[str, Any] = read_figures(base, product_id, seconds, connections)
         results["checkout"] = asyncio.run(checkout_latency(base, 60))
         results["placement"] = asyncio.run(placement_rate(base, seconds, 16))
+        stop_servers()
+        # the same reads with the micro-cache off: every request reaches the database
+        base = serve({"JANGTEO_CATALOG_CACHE_SECONDS": "0"})
+        results["uncached"] = read_figures(base, product_id, seconds, connections)
         return results
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop_servers()
         if name == "pg":
             asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
         shutil.rmtree(workdir, ignore_errors=True)

@@ -144,6 +144,7 @@ def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Sett
         "argon2_parallelism": 1,
         "run_background_loops": False,
         "signup_bonus_points": 0,
+        "catalog_cache_seconds": 0,
         "log_json": False,
     }
     values.update(overrides)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 12:11:27.256192
+Create Date: 2026-11-24 12:50:55.606776
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_created_at"), ["created_at"], unique=False)
         batch_op.create_index("ix_audit_target", ["target_type", "target_id"], unique=False)
 
@@ -244,6 +245,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("scheduled_jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_due", ["status", "run_at"], unique=False)
+
+    op.create_table(
+        "stock_imports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("mode", sa.String(length=10), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("valid_rows", sa.Integer(), nullable=False),
+        sa.Column("invalid_rows", sa.Integer(), nullable=False),
+        sa.Column("applied_rows", sa.Integer(), nullable=False),
+        sa.Column("failed_rows", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_imports")),
+    )
+    with op.batch_alter_table("stock_imports", schema=None) as batch_op:
+        batch_op.create_index("ix_stock_imports_created", ["created_at", "id"], unique=False)
 
     op.create_table(
         "addresses",
@@ -519,6 +540,34 @@ def upgrade() -> None:
         batch_op.create_index("ix_products_price", ["status", "price", "id"], unique=False)
 
     op.create_table(
+        "stock_import_rows",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("import_id", sa.Uuid(), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("error", sa.String(length=40), nullable=True),
+        sa.Column("stock_after", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["stock_imports.id"],
+            name=op.f("fk_stock_import_rows_import_id_stock_imports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_import_rows")),
+        sa.UniqueConstraint(
+            "import_id", "row_number", name=op.f("uq_stock_import_rows_import_id_row_number")
+        ),
+    )
+    with op.batch_alter_table("stock_import_rows", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_stock_import_rows_status", ["import_id", "status", "row_number"], unique=False
+        )
+
+    op.create_table(
         "points_lots",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("member_id", sa.Uuid(), nullable=False),
@@ -623,6 +672,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_points_lots_due")
 
     op.drop_table("points_lots")
+    with op.batch_alter_table("stock_import_rows", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_import_rows_status")
+
+    op.drop_table("stock_import_rows")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_price")
         batch_op.drop_index("ix_products_popular")
@@ -666,6 +719,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_addresses_member")
 
     op.drop_table("addresses")
+    with op.batch_alter_table("stock_imports", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_imports_created")
+
+    op.drop_table("stock_imports")
     with op.batch_alter_table("scheduled_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_due")
 
@@ -704,6 +761,7 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_target")
         batch_op.drop_index(batch_op.f("ix_audit_log_created_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
         batch_op.drop_index(batch_op.f("ix_audit_log_action"))
 
     op.drop_table("audit_log")

@@ -13,16 +13,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from jangteo.accounts.api import router as accounts_router
+from jangteo.analytics.api import router as analytics_router
 from jangteo.bootstrap import build_platform
 from jangteo.catalog.api import router as catalog_router
 from jangteo.core.clock import Clock
 from jangteo.core.errors import install_error_handlers
 from jangteo.core.events import dispatch_pending
+from jangteo.core.microcache import MicroCache, MicroCacheMiddleware
 from jangteo.core.platform import Platform
 from jangteo.core.web import RequestContextMiddleware, configure_logging
 from jangteo.orders.api import router as orders_router
 from jangteo.orders.coupons_api import router as coupons_router
 from jangteo.settings import Settings
+from jangteo.trust.api import router as trust_router
 from jangteo.web import install_web
 
 log = logging.getLogger("jangteo.app")
@@ -78,6 +81,13 @@ def create_app(
     app.state.platform = platform
     app.state.settings = settings
     install_error_handlers(app)
+    # inside the request context, so cached answers still get their request id and headers
+    app.state.microcache = MicroCache(settings.catalog_cache_seconds)
+    app.add_middleware(
+        MicroCacheMiddleware,
+        cache=app.state.microcache,
+        prefixes=("/api/v1/products", "/api/v1/brands", "/api/v1/categories"),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_request_bytes,
@@ -104,7 +114,14 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    for router in (accounts_router, catalog_router, orders_router, coupons_router):
+    for router in (
+        accounts_router,
+        catalog_router,
+        orders_router,
+        coupons_router,
+        trust_router,
+        analytics_router,
+    ):
         app.include_router(router)
     install_web(app)  # storefront pages, themed /static and HTML error pages
     return app

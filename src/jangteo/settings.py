@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 6000 * 6000
 
+    # public catalog answers held in each process's memory (0 turns it off)
+    catalog_cache_seconds: float = 1.0
+
+    # bulk stock import from CSV: the file's limits, and rows applied per job run
+    stock_import_max_bytes: int = 5 * 1024 * 1024
+    stock_import_max_rows: int = 20_000
+    stock_import_batch_rows: int = 500
+
     # background work in the embedded mode
     run_background_loops: bool = True
     background_poll_seconds: float = 1.0

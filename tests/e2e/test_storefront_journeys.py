@@ -8,43 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from tests.e2e._browser import DESKTOP, MOBILE, LiveServer, new_page
+from tests.e2e._shop import (
+    PASSWORD,
+    choose_in_stock_option,
+    field,
+    identity,
+    sign_up_on_page,
+)
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct-horse-42"
-
-
-def _identity() -> tuple[str, str]:
-    tag = uuid.uuid4().hex[:8]
-    return f"e2e-{tag}@example.com", f"브라우저{tag[:6]}"
-
-
-def _field(page: Page, label: str) -> Any:
-    """The control labelled exactly `label` (a required field's label ends in ` *`)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*\*?$"))
-
-
-def _sign_up_on_page(page: Page) -> tuple[str, str]:
-    """Fill the sign-up form the page shows and submit it."""
-    email, nickname = _identity()
-    _field(page, "이메일").fill(email)
-    _field(page, "비밀번호").fill(PASSWORD)
-    _field(page, "비밀번호 확인").fill(PASSWORD)
-    _field(page, "닉네임").fill(nickname)
-    page.get_by_role("button", name="가입하기").click()
-    return email, nickname
-
-
-def _choose_in_stock_option(page: Page) -> str:
-    """Pick the first option with stock left; its label (e.g. `M / 블랙`)."""
-    select = page.get_by_label(re.compile("^옵션"))
-    options: list[dict[str, Any]] = select.locator("option").evaluate_all(
-        "els => els.map(e => ({value: e.value, disabled: e.disabled, text: e.textContent}))"
-    )
-    choice = next(o for o in options if o["value"] and not o["disabled"])
-    select.select_option(choice["value"])
-    return str(choice["text"]).strip()
 
 
 def test_a_visitor_buys_a_knit_with_a_coupon_and_points(
@@ -55,18 +29,18 @@ def test_a_visitor_buys_a_knit_with_a_coupon_and_points(
     expect(page.get_by_role("heading", name="신상품")).to_be_visible()
 
     # search in Korean, keep only what is in stock (htmx refreshes the results in place)
-    _field(page, "상품 검색").fill("니트")
+    field(page, "상품 검색").fill("니트")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="‘니트’ 검색 결과")).to_be_visible()
     expect(page.locator(".card-name mark").first).to_have_text("니트")
-    _field(page, "품절 상품 제외").check()
+    field(page, "품절 상품 제외").check()
     expect(page).to_have_url(re.compile(r"in_stock=1"))
     page.locator(".product-grid .card-link").first.click()
 
     # the product page: pick a size, add to the cart
     expect(page.locator("h1#product-name")).to_contain_text("니트")
     product_name = page.locator("h1#product-name").inner_text()
-    _choose_in_stock_option(page)
+    choose_in_stock_option(page)
     page.screenshot(path=str(screenshot_dir / "product-mobile.png"), full_page=True)
     page.get_by_role("button", name="장바구니 담기").click()
     expect(page.get_by_text("장바구니에 담았습니다.")).to_be_visible()
@@ -79,27 +53,27 @@ def test_a_visitor_buys_a_knit_with_a_coupon_and_points(
     page.get_by_role("link", name="주문하기").click()
     expect(page.get_by_role("heading", name="로그인")).to_be_visible()
     page.get_by_role("link", name="회원가입하기").click()
-    _sign_up_on_page(page)
+    sign_up_on_page(page)
     expect(page.get_by_role("heading", name="주문/결제")).to_be_visible()
     expect(page.get_by_text("가입을 환영합니다!")).to_be_visible()
 
     # the demo shop's welcome coupon, claimed by code on the coupons page
     page.goto("/my/coupons")
-    _field(page, "쿠폰 코드").fill("WELCOME-10")
+    field(page, "쿠폰 코드").fill("WELCOME-10")
     page.get_by_role("button", name="쿠폰 등록").click()
     expect(page.get_by_text("쿠폰이 등록되었습니다.")).to_be_visible()
     expect(page.get_by_text("첫 구매 10% 할인")).to_be_visible()
     page.goto("/checkout")
 
-    _field(page, "받는 분").fill("김장터")
-    _field(page, "연락처").fill("010-1234-5678")
-    _field(page, "우편번호").fill("04524")
-    _field(page, "주소").fill("서울특별시 중구 세종대로 110")
-    _field(page, "상세 주소").fill("3층")
+    field(page, "받는 분").fill("김장터")
+    field(page, "연락처").fill("010-1234-5678")
+    field(page, "우편번호").fill("04524")
+    field(page, "주소").fill("서울특별시 중구 세종대로 110")
+    field(page, "상세 주소").fill("3층")
     expect(page.get_by_text(re.compile(r"보유 1,000포인트"))).to_be_visible()
-    _field(page, "내 쿠폰").select_option(index=1)  # htmx recalculates at once
+    field(page, "내 쿠폰").select_option(index=1)  # htmx recalculates at once
     expect(page.locator(".summary dl div").nth(1)).to_contain_text("−")
-    _field(page, "사용할 포인트").fill("500")
+    field(page, "사용할 포인트").fill("500")
     page.get_by_role("button", name="금액 다시 계산").click()
     expect(page.locator(".summary dl div").nth(2)).to_contain_text("−500원")
     total = page.locator("#checkout-total").inner_text()
@@ -128,7 +102,7 @@ def test_a_visitor_buys_a_knit_with_a_coupon_and_points(
 
 def _order_by_api(live_server: LiveServer) -> dict[str, Any]:
     """Another member's paid order, made through the public API of the live server."""
-    email, nickname = _identity()
+    email, nickname = identity()
     with live_server.api() as api:
         signed_up = api.post(
             "/api/v1/auth/signup",
@@ -164,7 +138,7 @@ def test_a_member_cannot_open_another_members_order(
     theirs = _order_by_api(live_server)
     page = new_page(browser, live_server, DESKTOP)
     page.goto("/signup")
-    _sign_up_on_page(page)
+    sign_up_on_page(page)
     expect(page.get_by_text("가입을 환영합니다!")).to_be_visible()
 
     response = page.goto(f"/my/orders/{theirs['id']}")
@@ -187,24 +161,24 @@ def test_bad_form_input_shows_the_apis_errors(
     page.get_by_role("button", name="가입하기").click()
     expect(page.locator(".field-error")).to_have_count(3)
     expect(page.get_by_text("필수 입력 항목입니다.")).to_have_count(3)
-    expect(_field(page, "이메일")).to_have_attribute("aria-invalid", "true")
+    expect(field(page, "이메일")).to_have_attribute("aria-invalid", "true")
 
     # too short a password and too long a nickname
-    email, _ = _identity()
-    _field(page, "이메일").fill(email)
-    _field(page, "비밀번호").fill("short")
-    _field(page, "비밀번호 확인").fill("short")
-    _field(page, "닉네임").fill("가" * 21)
+    email, _ = identity()
+    field(page, "이메일").fill(email)
+    field(page, "비밀번호").fill("short")
+    field(page, "비밀번호 확인").fill("short")
+    field(page, "닉네임").fill("가" * 21)
     page.get_by_role("button", name="가입하기").click()
     expect(page.get_by_text("10자 이상 입력해 주세요.")).to_be_visible()
     expect(page.get_by_text("20자 이하로 입력해 주세요.")).to_be_visible()
-    expect(_field(page, "이메일")).to_have_value(email)
+    expect(field(page, "이메일")).to_have_value(email)
 
     # quantities 0 and 10,000 on a product page
     page.goto("/search?q=니트&in_stock=1")
     page.locator(".product-grid .card-link").first.click()
-    _choose_in_stock_option(page)
-    quantity = _field(page, "수량")
+    choose_in_stock_option(page)
+    quantity = field(page, "수량")
     add = page.get_by_role("button", name="장바구니 담기")
     quantity.fill("0")
     add.click()

@@ -293,6 +293,7 @@ async def search_members(
     q: Annotated[str | None, Query(max_length=100)] = None,
     role: Role | None = None,
     status: Literal["active", "suspended"] | None = None,
+    sort: Literal["newest", "oldest"] = "newest",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[ProfileOut]:
@@ -307,8 +308,49 @@ async def search_members(
             limit=limit,
             cursor=cursor,
             ip=client_ip(request),
+            oldest_first=sort == "oldest",
         )
     return Page(items=[ProfileOut.model_validate(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/admin/members/{member_id}", tags=["admin"])
+async def get_member(
+    member_id: uuid.UUID, request: Request, principal: StaffMember, platform: PlatformDep
+) -> ProfileOut:
+    async with platform.db.write() as session:  # the view is audited
+        profile = await service.view_member(
+            session,
+            platform.clock,
+            actor_id=principal.member_id,
+            member_id=member_id,
+            ip=client_ip(request),
+        )
+    return ProfileOut.model_validate(profile)
+
+
+@router.get("/admin/members/{member_id}/wallet", tags=["admin"])
+async def member_wallet(
+    member_id: uuid.UUID, principal: StaffMember, platform: PlatformDep
+) -> WalletOut:
+    async with platform.db.read() as session:
+        wallet = await service.member_wallet(session, platform.clock, member_id)
+    return WalletOut.model_validate(wallet)
+
+
+@router.get("/admin/members/{member_id}/wallet/entries", tags=["admin"])
+async def member_wallet_entries(
+    member_id: uuid.UUID,
+    principal: StaffMember,
+    platform: PlatformDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[WalletEntryOut]:
+    """A member's points ledger (their legs of each transaction), newest first."""
+    async with platform.db.read() as session:
+        views, next_cursor = await service.member_wallet_entries(
+            session, member_id, limit=limit, cursor=cursor
+        )
+    return Page(items=[WalletEntryOut.model_validate(v) for v in views], next_cursor=next_cursor)
 
 
 @router.put("/admin/members/{member_id}/roles", tags=["admin"])

@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import pyotp
@@ -41,6 +41,7 @@ from jangteo.core.korean import normalize
 from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from jangteo.core.platform import Platform
 from jangteo.core.ratelimit import Limit
+from jangteo.core.reporting import by_day, day_of, day_window
 from jangteo.core.security import REVOKED_SESSION_KEY, Principal, new_secret_token
 
 # --- problem types -------------------------------------------------------------------------
@@ -376,6 +377,17 @@ async def _member(session: AsyncSession, member_id: uuid.UUID) -> Member:
 async def get_member_brief(session: AsyncSession, member_id: uuid.UUID) -> MemberBrief | None:
     member = await session.get(Member, member_id)
     return None if member is None else _brief(member)
+
+
+async def member_briefs(
+    session: AsyncSession, member_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, MemberBrief]:
+    """The members among `member_ids` that exist, in one query."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Member).where(Member.id.in_(ids)))
+    return {member.id: _brief(member) for member in rows}
 
 
 async def get_profile(session: AsyncSession, member_id: uuid.UUID) -> MemberProfile:
@@ -986,9 +998,10 @@ async def search_members(
     limit: int,
     cursor: str | None,
     ip: str | None = None,
+    oldest_first: bool = False,
 ) -> tuple[list[MemberProfile], str | None]:
-    """Members by email or nickname fragment, role and status, newest first (audited: it shows
-    personal data to staff)."""
+    """Members by email or nickname fragment, role and status, newest (or oldest) first
+    (audited: it shows personal data to staff)."""
     query = select(Member)
     if q:
         pattern = _like_pattern(normalize(q))
@@ -1006,8 +1019,9 @@ async def search_members(
         query = query.where(Member.status == status)
     after = _page_after(cursor)
     if after is not None:
-        query = query.where(Member.id < after)
-    rows = list((await session.scalars(query.order_by(Member.id.desc()).limit(limit + 1))).all())
+        query = query.where(Member.id > after if oldest_first else Member.id < after)
+    order = Member.id.asc() if oldest_first else Member.id.desc()
+    rows = list((await session.scalars(query.order_by(order).limit(limit + 1))).all())
     record_audit(
         session,
         clock,
@@ -1019,6 +1033,56 @@ async def search_members(
         ip=ip,
     )
     return [_profile(row) for row in rows[:limit]], _next_cursor(rows, limit)
+
+
+async def view_member(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    actor_id: uuid.UUID,
+    member_id: uuid.UUID,
+    ip: str | None = None,
+) -> MemberProfile:
+    """One member's profile for staff (audited like a search: it shows personal data)."""
+    profile = _profile(await _member(session, member_id))
+    record_audit(
+        session,
+        clock,
+        actor_id=actor_id,
+        action="member.viewed",
+        target_type="member",
+        target_id=member_id,
+        ip=ip,
+    )
+    return profile
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    day: date
+    count: int
+
+
+async def daily_signups(
+    session: AsyncSession, *, since: date, until: date, tz: tzinfo
+) -> list[DailyCount]:
+    """Members who signed up on each local day from `since` to `until` (both included, in
+    `tz`); every day is listed, quiet ones with zero."""
+    window = day_window(since, until, tz)
+    joined = (
+        select(day_of(Member.created_at, window).label("day"))
+        .where(Member.created_at >= window.start, Member.created_at < window.end)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(joined.c.day, func.count().label("count")).group_by(joined.c.day)
+        )
+    ).all()
+    return [
+        DailyCount(day=day, count=int(row.count) if row else 0)
+        for day, row in by_day(rows, window).items()
+    ]
 
 
 # --- addresses -----------------------------------------------------------------------------
@@ -1551,3 +1615,17 @@ async def list_wallet_entries(
         for row in rows[:limit]
     ]
     return views, _next_cursor(rows, limit)
+
+
+async def member_wallet(session: AsyncSession, clock: Clock, member_id: uuid.UUID) -> WalletView:
+    """A member's wallet for staff; NotFound for an unknown member (not an empty wallet)."""
+    await _member(session, member_id)
+    return await get_wallet(session, clock, member_id)
+
+
+async def member_wallet_entries(
+    session: AsyncSession, member_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[WalletEntryView], str | None]:
+    """A member's points ledger for staff, newest first; NotFound for an unknown member."""
+    await _member(session, member_id)
+    return await list_wallet_entries(session, member_id, limit=limit, cursor=cursor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from jangteo.catalog import schemas, service
+from jangteo.catalog import schemas, service, stock_imports
 from jangteo.core.deps import IdempotencyKey, PlatformDep, StaffMember, client_ip
 from jangteo.core.errors import PayloadTooLarge
 from jangteo.core.idempotency import request_fingerprint, run_once
@@ -201,6 +202,40 @@ async def list_categories(platform: PlatformDep) -> schemas.CategoryTree:
 
 
 # ---- staff: brands and categories --------------------------------------------------------------
+
+
+@router.get("/admin/brands", response_model=schemas.BrandPage, tags=["catalog admin"])
+async def admin_list_brands(
+    platform: PlatformDep,
+    staff: StaffMember,
+    status_: Annotated[Literal["active", "archived"] | None, Query(alias="status")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> schemas.BrandPage:
+    """Every brand by name, archived ones included unless `status` says otherwise."""
+    statuses = (status_,) if status_ else ("active", "archived")
+    async with platform.db.read() as session:
+        brands, next_cursor = await service.list_brands(
+            session, limit=limit, cursor=cursor, statuses=statuses
+        )
+    return schemas.BrandPage(items=[_brand(b) for b in brands], next_cursor=next_cursor)
+
+
+@router.get("/admin/brands/{brand_id}", response_model=schemas.BrandOut, tags=["catalog admin"])
+async def admin_get_brand(
+    platform: PlatformDep, staff: StaffMember, brand_id: uuid.UUID
+) -> schemas.BrandOut:
+    async with platform.db.read() as session:
+        return _brand(await service.find_brand(session, str(brand_id), include_archived=True))
+
+
+@router.get("/admin/categories", response_model=schemas.CategoryList, tags=["catalog admin"])
+async def admin_list_categories(platform: PlatformDep, staff: StaffMember) -> schemas.CategoryList:
+    """Every category, archived ones included, flat (each names its parent)."""
+    async with platform.db.read() as session:
+        return schemas.CategoryList(
+            items=[_category(c) for c in await service.all_categories(session)]
+        )
 
 
 @router.post(
@@ -630,3 +665,103 @@ async def remove_image(
             ip=client_ip(request),
         )
     await service.discard_stored_image(Path(platform.settings.media_dir), url)
+
+
+# ---- staff: bulk stock import ------------------------------------------------------------------
+
+
+def _import_out(view: stock_imports.ImportView) -> schemas.StockImportOut:
+    return schemas.StockImportOut.model_validate(view, from_attributes=True)
+
+
+@router.post(
+    "/admin/stock-imports",
+    response_model=schemas.StockImportOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalog admin"],
+)
+async def create_stock_import(
+    platform: PlatformDep,
+    staff: StaffMember,
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV: sku,delta,reason or sku,stock,reason")],
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Upload a CSV of stock changes: every row is checked now, the valid ones are applied in
+    the background (poll `GET /admin/stock-imports/{id}` for progress and the refused rows)."""
+    settings = platform.settings
+    data = await file.read(settings.stock_import_max_bytes + 1)
+    if len(data) > settings.stock_import_max_bytes:
+        raise PayloadTooLarge(max_bytes=settings.stock_import_max_bytes)
+    filename = Path(file.filename or "stock.csv").name
+    parsed = stock_imports.parse_stock_csv(data, max_rows=settings.stock_import_max_rows)
+
+    async def operation(session: AsyncSession) -> dict[str, Any]:
+        view = await stock_imports.create_stock_import(
+            session,
+            platform.clock,
+            parsed=parsed,
+            filename=filename,
+            actor_id=staff.member_id,
+            ip=client_ip(request),
+        )
+        return _import_out(view).model_dump(mode="json")
+
+    return await run_once(
+        platform.db,
+        platform.clock,
+        scope="catalog.stock-import",
+        owner=str(staff.member_id),
+        key=idempotency_key,
+        fingerprint=request_fingerprint(
+            {"sha256": hashlib.sha256(data).hexdigest(), "filename": filename}
+        ),
+        operation=operation,
+    )
+
+
+@router.get("/admin/stock-imports", response_model=schemas.StockImportPage, tags=["catalog admin"])
+async def list_stock_imports(
+    platform: PlatformDep, staff: StaffMember, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> schemas.StockImportPage:
+    async with platform.db.read() as session:
+        views, next_cursor = await stock_imports.list_stock_imports(
+            session, limit=limit, cursor=cursor
+        )
+    return schemas.StockImportPage(items=[_import_out(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get(
+    "/admin/stock-imports/{import_id}",
+    response_model=schemas.StockImportOut,
+    tags=["catalog admin"],
+)
+async def get_stock_import(
+    platform: PlatformDep, staff: StaffMember, import_id: uuid.UUID
+) -> schemas.StockImportOut:
+    """Progress of an import, and its first refused rows."""
+    async with platform.db.read() as session:
+        return _import_out(await stock_imports.get_stock_import(session, import_id))
+
+
+@router.get(
+    "/admin/stock-imports/{import_id}/errors",
+    response_model=schemas.StockImportErrorPage,
+    tags=["catalog admin"],
+)
+async def list_stock_import_errors(
+    platform: PlatformDep,
+    staff: StaffMember,
+    import_id: uuid.UUID,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> schemas.StockImportErrorPage:
+    """Every refused row of an import, in file order."""
+    async with platform.db.read() as session:
+        rows, next_cursor = await stock_imports.list_import_errors(
+            session, import_id, limit=limit, cursor=cursor
+        )
+    return schemas.StockImportErrorPage(
+        items=[schemas.StockImportError.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=next_cursor,
+    )

@@ -111,3 +111,47 @@ class StockMovement(Base):
     reference: Mapped[str] = mapped_column(String(250))
     actor_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime]
+
+
+class StockImport(Base):
+    """A CSV of stock changes uploaded by staff, checked row by row and applied in batches."""
+
+    __tablename__ = "stock_imports"
+    __table_args__ = (Index("ix_stock_imports_created", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    mode: Mapped[str] = mapped_column(String(10))  # delta | stock
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))  # applying | done
+    total_rows: Mapped[int]
+    valid_rows: Mapped[int]
+    invalid_rows: Mapped[int]
+    applied_rows: Mapped[int] = mapped_column(default=0)
+    # valid when uploaded, refused when applied (the stock changed in between)
+    failed_rows: Mapped[int] = mapped_column(default=0)
+    actor_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class StockImportRow(Base):
+    """One data row of an import: what it asks, and what became of it."""
+
+    __tablename__ = "stock_import_rows"
+    __table_args__ = (
+        UniqueConstraint("import_id", "row_number"),
+        Index("ix_stock_import_rows_status", "import_id", "status", "row_number"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stock_imports.id", ondelete="CASCADE"))
+    # the line of the file (the header is line 1), as a spreadsheet shows it
+    row_number: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(64))
+    variant_id: Mapped[uuid.UUID | None]
+    quantity: Mapped[int | None]  # the change (delta mode) or the new stock (stock mode)
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))  # pending | applied | invalid | failed
+    error: Mapped[str | None] = mapped_column(String(40))
+    stock_after: Mapped[int | None]

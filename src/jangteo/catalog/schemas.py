@@ -105,6 +105,10 @@ class CategoryOut(CategoryRef):
     status: str
 
 
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
 class CategoryNodeOut(BaseModel):
     id: uuid.UUID
     name: str
@@ -311,3 +315,45 @@ class ImageByUrl(Request):
         if len(str(value)) > 1000:
             raise ValueError("the URL is too long")
         return value
+
+
+# ---- bulk stock import -------------------------------------------------------------------------
+
+
+class StockImportError(BaseModel):
+    row: int = Field(description="The line of the file (the header is line 1).")
+    sku: str
+    code: str = Field(description="unknown-sku, bad-number, would-go-negative, duplicate-row, …")
+    message: str
+    quantity: int | None
+    stock: int | None = Field(description="The stock left, when the row would take it below 0.")
+
+
+class StockImportOut(BaseModel):
+    id: uuid.UUID
+    status: Literal["applying", "done"]
+    mode: Literal["delta", "stock"]
+    filename: str
+    total_rows: int
+    valid_rows: int
+    invalid_rows: int
+    applied_rows: int
+    failed_rows: int
+    pending_rows: int
+    progress: int = Field(description="Percent of the valid rows handled.")
+    actor_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    errors: list[StockImportError] = Field(description="The first refused rows, in file order.")
+    error_count: int
+
+
+class StockImportPage(BaseModel):
+    items: list[StockImportOut]
+    next_cursor: str | None
+
+
+class StockImportErrorPage(BaseModel):
+    items: list[StockImportError]
+    next_cursor: str | None

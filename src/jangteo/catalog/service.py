@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
+    delete,
     exists,
     func,
     literal,
@@ -273,9 +274,14 @@ async def find_brand(session: AsyncSession, ref: str, *, include_archived: bool 
 
 
 async def list_brands(
-    session: AsyncSession, *, limit: int = 20, cursor: str | None = None
+    session: AsyncSession,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    statuses: Sequence[str] = ("active",),
 ) -> tuple[list[Brand], str | None]:
-    query = select(Brand).where(Brand.status == "active").order_by(Brand.name, Brand.id)
+    """Brands by name; the archived ones only when `statuses` asks for them (staff)."""
+    query = select(Brand).where(Brand.status.in_(statuses)).order_by(Brand.name, Brand.id)
     after = decode_cursor(cursor)
     if after is not None:
         name, brand_id = _cursor_values(after, "brands", [str, uuid.UUID])
@@ -411,6 +417,14 @@ async def category_tree(session: AsyncSession) -> list[CategoryNode]:
         ]
 
     return build(None)
+
+
+async def all_categories(session: AsyncSession) -> list[Category]:
+    """Every category, archived ones included, in position order (staff build the tree)."""
+    rows = await session.scalars(
+        select(Category).order_by(Category.position, Category.name, Category.id)
+    )
+    return list(rows)
 
 
 async def breadcrumb(session: AsyncSession, category: Category) -> list[Category]:
@@ -1096,9 +1110,18 @@ async def product_detail(
 
     The public (include_hidden False) sees only active products and their active variants.
     """
-    product = await session.get(Product, product_id)
-    if product is None or (not include_hidden and product.status != "active"):
+    # product, brand and category in one round trip: this is the hottest read of the shop
+    row = (
+        await session.execute(
+            select(Product, Brand, Category)
+            .join(Brand, Brand.id == Product.brand_id)
+            .join(Category, Category.id == Product.category_id)
+            .where(Product.id == product_id)
+        )
+    ).first()
+    if row is None or (not include_hidden and row[0].status != "active"):
         raise NotFound("The product does not exist.")
+    product, brand, category = row
     variants_query = select(Variant).where(Variant.product_id == product.id)
     if not include_hidden:
         variants_query = variants_query.where(Variant.status == "active")
@@ -1114,9 +1137,6 @@ async def product_detail(
             )
         ).all()
     )
-    brand = await session.get(Brand, product.brand_id)
-    category = await session.get(Category, product.category_id)
-    assert brand is not None and category is not None  # foreign keys
     return ProductDetail(
         product=product,
         brand=brand,
@@ -1293,6 +1313,69 @@ async def release_stock(
             await _change_stock(session, variant_id, quantity)
             released = True
     return released
+
+
+StockChangeOutcome = Literal["applied", "already-applied", "insufficient-stock", "unknown-variant"]
+
+
+async def apply_stock_change(
+    session: AsyncSession,
+    clock: Clock,
+    variant_id: uuid.UUID,
+    *,
+    delta: int,
+    reason: str,
+    reference: str,
+    actor_id: uuid.UUID | None,
+) -> tuple[StockChangeOutcome, int | None]:
+    """Change a variant's stock by `delta` once per `reference` (a ledger row and the stock).
+
+    Returns what happened and the stock after it (the stock left when it was insufficient).
+    Unlike `adjust_stock` it never raises for a refused row, so a batch can go on.
+    """
+    recorded = await _record_movement(
+        session,
+        variant_id=variant_id,
+        delta=delta,
+        reason=reason,
+        reference=reference,
+        actor_id=actor_id,
+        now=clock.now(),
+    )
+    if not recorded:
+        if await _movement_delta(session, variant_id, reference) is not None:
+            return "already-applied", None
+        return "unknown-variant", None
+    stock = await _change_stock(session, variant_id, delta)
+    if stock is None:
+        await session.execute(
+            delete(StockMovement).where(
+                StockMovement.variant_id == variant_id, StockMovement.reference == reference
+            )
+        )
+        available = await session.scalar(select(Variant.stock).where(Variant.id == variant_id))
+        return "insufficient-stock", available
+    return "applied", stock
+
+
+async def stocks_by_sku(
+    session: AsyncSession, skus: Iterable[str]
+) -> dict[str, tuple[uuid.UUID, int]]:
+    """`{sku: (variant id, stock)}` for the SKUs that exist, looked up in chunks."""
+    wanted = list(dict.fromkeys(skus))
+    found: dict[str, tuple[uuid.UUID, int]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.execute(
+            select(Variant.sku, Variant.id, Variant.stock).where(
+                Variant.sku.in_(wanted[start : start + 500])
+            )
+        )
+        found.update({sku: (variant_id, stock) for sku, variant_id, stock in rows})
+    return found
+
+
+async def variant_stock(session: AsyncSession, variant_id: uuid.UUID) -> int | None:
+    return await session.scalar(select(Variant.stock).where(Variant.id == variant_id))
 
 
 async def record_sales(session: AsyncSession, quantities: dict[uuid.UUID, int]) -> None:

@@ -64,7 +64,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
-    actor_id: Mapped[uuid.UUID | None]
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(100), index=True)
     target_type: Mapped[str] = mapped_column(String(50))
     target_id: Mapped[str] = mapped_column(String(100))

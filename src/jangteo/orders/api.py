@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -267,13 +267,21 @@ async def list_all_orders(
     principal: StaffMember,
     status: OrderStatus | None = None,
     q: Annotated[str | None, Query(max_length=320)] = None,
+    sort: Literal["newest", "oldest"] = "newest",
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[Any]:
-    """Every order, newest first; `q` matches the order number or the buyer's email."""
+    """Every order, newest (or oldest) first; `q` matches the order number or the buyer's
+    email."""
     async with platform.db.read() as session:
         return await service.list_orders(
-            session, member_id=None, status=status, q=q, cursor=cursor, limit=limit
+            session,
+            member_id=None,
+            status=status,
+            q=q,
+            cursor=cursor,
+            limit=limit,
+            oldest_first=sort == "oldest",
         )
 
 

@@ -8,10 +8,10 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from jangteo.core.idempotency import request_fingerprint, run_once
 from jangteo.core.ids import short_code, uuid7
 from jangteo.core.money import percent_of
 from jangteo.core.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from jangteo.core.reporting import by_day, day_of, day_window
 from jangteo.core.security import TokenSigner, new_secret_token
 from jangteo.orders import coupons
 from jangteo.orders.models import Cart, CartLine, Order, OrderLine, OrderStatusChange, Payment
@@ -1005,9 +1006,10 @@ async def list_orders(
     q: str | None = None,
     cursor: str | None = None,
     limit: int = 20,
+    oldest_first: bool = False,
 ) -> Page[Any]:
-    """Orders newest first: a member's own, or (member_id None) everyone's for staff, where
-    `q` matches the order number or the buyer's email from their start."""
+    """Orders newest first (or oldest first): a member's own, or (member_id None) everyone's
+    for staff, where `q` matches the order number or the buyer's email from their start."""
     query = select(Order)
     if member_id is not None:
         query = query.where(Order.member_id == member_id)
@@ -1028,13 +1030,25 @@ async def list_orders(
             last_id = uuid.UUID(str(after["id"]))
         except (KeyError, ValueError) as exc:
             raise InvalidCursor() from exc
-        query = query.where(
-            or_(
-                Order.placed_at < placed_at,
-                (Order.placed_at == placed_at) & (Order.id < last_id),
+        if oldest_first:
+            query = query.where(
+                or_(
+                    Order.placed_at > placed_at,
+                    (Order.placed_at == placed_at) & (Order.id > last_id),
+                )
             )
-        )
-    query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1)
+        else:
+            query = query.where(
+                or_(
+                    Order.placed_at < placed_at,
+                    (Order.placed_at == placed_at) & (Order.id < last_id),
+                )
+            )
+    if oldest_first:
+        query = query.order_by(Order.placed_at.asc(), Order.id.asc())
+    else:
+        query = query.order_by(Order.placed_at.desc(), Order.id.desc())
+    query = query.limit(limit + 1)
     orders = list((await session.scalars(query)).all())
     more = len(orders) > limit
     orders = orders[:limit]
@@ -1715,3 +1729,104 @@ async def credit_purchase_reward(
         expiry_days=expiry_days,
     )
     return amount
+
+
+# reports (read by the analytics domain)
+
+# the statuses of an order whose money the shop keeps: paid and on its way or delivered
+PAID_STATUSES = frozenset({"paid", "preparing", "shipped", "delivered"})
+
+
+@dataclass(frozen=True)
+class DailySales:
+    day: date
+    orders: int  # placed that day, whatever became of them
+    paid_orders: int  # of those, the ones paid and neither cancelled nor refunded
+    revenue: int  # their totals, KRW
+
+
+@dataclass(frozen=True)
+class ProductSales:
+    product_id: uuid.UUID
+    product_name: str
+    brand_name: str | None
+    quantity: int
+    revenue: int
+
+
+async def daily_sales(
+    session: AsyncSession, *, since: date, until: date, tz: tzinfo
+) -> list[DailySales]:
+    """Orders placed on each local day from `since` to `until` (both included, in `tz`), the
+    paid ones among them and their revenue; every day is listed, quiet ones with zeros."""
+    window = day_window(since, until, tz)
+    paid = Order.status.in_(PAID_STATUSES)
+    placed = (
+        select(
+            day_of(Order.placed_at, window).label("day"),
+            case((paid, 1), else_=0).label("paid"),
+            case((paid, Order.total), else_=0).label("revenue"),
+        )
+        .where(Order.placed_at >= window.start, Order.placed_at < window.end)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                placed.c.day,
+                func.count().label("orders"),
+                func.sum(placed.c.paid).label("paid_orders"),
+                func.sum(placed.c.revenue).label("revenue"),
+            ).group_by(placed.c.day)
+        )
+    ).all()
+    return [
+        DailySales(
+            day=day,
+            orders=int(row.orders) if row else 0,
+            paid_orders=int(row.paid_orders or 0) if row else 0,
+            revenue=int(row.revenue or 0) if row else 0,
+        )
+        for day, row in by_day(rows, window).items()
+    ]
+
+
+async def top_products(
+    session: AsyncSession, *, since: date, until: date, tz: tzinfo, limit: int = 5
+) -> list[ProductSales]:
+    """The products that sold the most units in paid orders placed from `since` to `until`
+    (local days in `tz`, both included), with the revenue of their lines; ties by revenue."""
+    window = day_window(since, until, tz)
+    quantity = func.sum(OrderLine.quantity).label("quantity")
+    revenue = func.sum(OrderLine.line_total).label("revenue")
+    rows = (
+        await session.execute(
+            select(
+                OrderLine.product_id,
+                # the names as they were sold; a renamed product shows one of its names
+                func.max(OrderLine.product_name).label("product_name"),
+                func.max(OrderLine.brand_name).label("brand_name"),
+                quantity,
+                revenue,
+            )
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.status.in_(PAID_STATUSES),
+                Order.placed_at >= window.start,
+                Order.placed_at < window.end,
+            )
+            .group_by(OrderLine.product_id)
+            .order_by(quantity.desc(), revenue.desc(), OrderLine.product_id)
+            .limit(limit)
+        )
+    ).all()
+    return [
+        ProductSales(
+            product_id=row.product_id,
+            product_name=row.product_name,
+            brand_name=row.brand_name,
+            quantity=int(row.quantity),
+            revenue=int(row.revenue),
+        )
+        for row in rows
+    ]

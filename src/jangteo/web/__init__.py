@@ -1,4 +1,4 @@
-"""Storefront pages (and the foundation the console shares): server-rendered clients of the API.
+"""Storefront and staff console: server-rendered pages that are clients of the API.
 
 `install_web(app)` adds the page routes, `/static` (themed) and the HTML error pages. The
 pages call the public API in-process (`web.client`), never the services or tables.
@@ -15,13 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from jangteo.web.client import ApiProblem
+from jangteo.web.console import router as console_router
+from jangteo.web.console.common import ConsoleForbidden, ConsoleRedirect
 from jangteo.web.page import CsrfRejected, LoginRequired, get_web
 from jangteo.web.storefront import router
 from jangteo.web.theme import ThemedStaticFiles
 
 __all__ = ["PAGE_ROUTERS", "install_web", "router", "static_files"]
-# every group of pages the app serves; the console's router joins the storefront's here
-PAGE_ROUTERS = [router]
+# every group of pages the app serves: the shop, and the staff console under /console
+PAGE_ROUTERS = [router, console_router]
 log = logging.getLogger("jangteo.web")
 
 # paths that answer problem+json whatever the client accepts
@@ -69,9 +71,22 @@ def install_web(app: FastAPI) -> None:
         web = get_web(request)
         if exc.status == 401:
             web.session.clear_tokens()
+            in_console = request.url.path.startswith("/console")
             back = web.current_path() if request.method == "GET" else "/"
+            if in_console:
+                back = back if request.method == "GET" else "/console"
+                return web.redirect("/console/login?next=" + quote(back, safe="/"))
             return web.redirect("/login?next=" + quote(back, safe="/"))
+        if request.url.path.startswith("/console") and exc.code == "mfa-required":
+            return web.redirect("/console/mfa")
         return web.render_problem(exc)
+
+    async def console_redirect(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ConsoleRedirect)
+        return get_web(request).redirect(exc.url)
+
+    async def console_forbidden(request: Request, exc: Exception) -> Response:
+        return get_web(request).render("console/forbidden.html", status_code=403)
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if not wants_html(request):
@@ -86,6 +101,8 @@ def install_web(app: FastAPI) -> None:
         CsrfRejected: csrf_rejected,
         LoginRequired: login_required,
         ApiProblem: api_problem,
+        ConsoleRedirect: console_redirect,
+        ConsoleForbidden: console_forbidden,
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)

@@ -151,6 +151,8 @@ class ApiClient:
         params: dict[str, Any] | None,
         headers: dict[str, str] | None,
         auth: bool,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        data: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = _caller.set(self._caller)
         try:
@@ -158,6 +160,8 @@ class ApiClient:
                 method,
                 path,
                 json=json,
+                files=files,
+                data=data,
                 params={k: v for k, v in (params or {}).items() if v not in (None, "")},
                 headers=self._headers(headers, auth=auth),
             )
@@ -197,18 +201,31 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        data: dict[str, str] | None = None,
     ) -> Any:
-        """The decoded JSON answer (None for 204); raises ApiProblem for any 4xx/5xx."""
+        """The decoded JSON answer (None for 204); raises ApiProblem for any 4xx/5xx.
+
+        `files` (with the form fields in `data`) sends a multipart upload
+        (`{"file": (name, content, content type)}`).
+        """
         if auth and not self._session.access_token and self._session.refresh_token:
             await self.refresh_tokens()
+        upload = {"files": files, "data": data}
         response = await self._send(
-            method, path, json=json, params=params, headers=headers, auth=auth
+            method, path, json=json, params=params, headers=headers, auth=auth, **upload
         )
         if response.status_code == 401 and auth and self._session.refresh_token:
             problem = ApiProblem.from_response(response)
             if problem.code == "invalid-token" and await self.refresh_tokens():
                 response = await self._send(
-                    method, path, json=json, params=params, headers=headers, auth=auth
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    auth=auth,
+                    **upload,
                 )
             elif problem.code in {"invalid-token", "unauthenticated"}:
                 self._session.clear_tokens()

@@ -209,7 +209,8 @@ async def revoke_session(session_id: str, web: CheckedWeb) -> Response:
     return web.redirect("/my/security?notice=session-revoked")
 
 
-def _enrolment(answer: dict[str, Any]) -> dict[str, str]:
+def enrolment_view(answer: dict[str, Any]) -> dict[str, str]:
+    """What the enrolment page shows: the secret, its URI and the QR code as a data URL."""
     qr = base64.b64encode(str(answer["qr_svg"]).encode()).decode()
     return {"secret": answer["secret"], "otpauth_uri": answer["otpauth_uri"], "qr": QR_PREFIX + qr}
 
@@ -225,7 +226,7 @@ async def start_mfa(web: CheckedWeb) -> Response:
         return await _security_page(
             web, errors=FormErrors.from_problem(problem, web.locale), status_code=409
         )
-    return await _security_page(web, enrolment=_enrolment(answer))
+    return await _security_page(web, enrolment=enrolment_view(answer))
 
 
 @router.post("/my/security/mfa/confirm", include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Aggregates and reports: the sales dashboard (and, later, community and live analytics)."""

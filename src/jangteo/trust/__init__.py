@@ -1,0 +1,1 @@
+"""Trust and safety: the audit log staff read (and, later, reports, moderation, filters)."""
