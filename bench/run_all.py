@@ -278,25 +278,45 @@ def run_backend(name: str, seconds: int, connections: int) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _reads_row(label: str, r: dict[str, Any]) -> str:
+    cells = [f"{r['trivial']['rps']:.0f}"]
+    for key in ("product_list", "product_detail", "search"):
+        cells.append(f"{r[key]['rps']:.0f} ({r[key]['ratio']:.0%}), p99 {r[key]['p99_ms']} ms")
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        f"Machine: {report['machine']}; {report['when']}; wrk -c{report['connections']}, "
-        f"{report['seconds']} s each, server `jangteo run --workers 2`.",
+        f"Machine: {report['machine']}; {report['when']}; wrk -t2 -c{report['connections']}, "
+        f"{report['seconds']} s each, server `jangteo run --workers 2` on the same machine.",
         "",
-        "| backend | trivial req/s | list req/s (ratio) | detail req/s (ratio) | "
-        "search req/s (ratio) | detail p99 | checkout p50 / p99 | placements/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "Reads, requests/s (ratio to the same server's `/healthz`), p99:",
+        "",
+        "| backend | /healthz | product list (24) | product detail | search `니트` |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in report["backends"].items():
+        lines.append(_reads_row(f"{name}, micro-cache 1 s (default)", r))
+        lines.append(_reads_row(f"{name}, micro-cache off", r["uncached"]))
+    lines += [
+        "",
+        "Writes:",
+        "",
+        "| backend | full checkout (cart → order → dummy payment) p50 / p99 "
+        "| order placements/s (16 concurrent buyers) |",
+        "|---|---|---|",
     ]
     for name, r in report["backends"].items():
         lines.append(
-            f"| {name} | {r['trivial']['rps']:.0f} | {r['product_list']['rps']:.0f} "
-            f"({r['product_list']['ratio']:.0%}) | {r['product_detail']['rps']:.0f} "
-            f"({r['product_detail']['ratio']:.0%}) | {r['search']['rps']:.0f} "
-            f"({r['search']['ratio']:.0%}) | {r['product_detail']['p99_ms']} ms | "
-            f"{r['checkout']['p50_ms']} / {r['checkout']['p99_ms']} ms | "
-            f"{r['placement']['orders_per_s']} |"
+            f"| {name} | {r['checkout']['p50_ms']} / {r['checkout']['p99_ms']} ms "
+            f"| {r['placement']['orders_per_s']} |"
         )
     return "\n".join(lines)
+
+
+def print_latest() -> None:
+    report = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
+    print(markdown(report))
 
 
 def main() -> int:
