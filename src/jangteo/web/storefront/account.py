@@ -11,6 +11,7 @@ from starlette.responses import Response
 from jangteo.web.client import ApiProblem
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
+from jangteo.web.login import attempt_login
 from jangteo.web.page import CheckedWeb, Web, WebDep, safe_next
 from jangteo.web.storefront.common import adopt_cart_after_login, cart_count, notice
 
@@ -59,37 +60,15 @@ async def login_form(web: WebDep) -> Response:
 
 @router.post("/login", include_in_schema=False)
 async def log_in(web: CheckedWeb) -> Response:
-    values = {
-        name: await web.field(name) for name in ("email", "totp_code", "recovery_code", "next")
-    }
-    values["password"] = await web.raw_field("password")
-    body: dict[str, Any] = {"email": values["email"], "password": values["password"]}
-    if values["totp_code"]:
-        body["totp_code"] = values["totp_code"].replace(" ", "")
-    if values["recovery_code"]:
-        body["recovery_code"] = values["recovery_code"]
-    try:
-        grant = await web.api.call("POST", "/api/v1/auth/token", json=body, auth=False)
-    except ApiProblem as problem:
-        if problem.status >= 500:
-            raise
-        second_step = problem.code in {"mfa-code-required", "invalid-mfa-code"}
-        errors = FormErrors.from_problem(
-            problem,
-            web.locale,
-            values,
-            code_fields={"invalid-mfa-code": "totp_code"},
-        )
-        if problem.code == "mfa-code-required":
-            errors = FormErrors()  # the second step is a question, not a mistake
-        if not second_step:
-            values["password"] = ""
+    attempt = await attempt_login(web)
+    values, grant = attempt.values, attempt.grant
+    if grant is None:
         return _login_page(
             web,
             values=values,
-            errors=errors,
-            second_step=second_step,
-            status_code=200 if problem.code == "mfa-code-required" else problem.status,
+            errors=attempt.errors,
+            second_step=attempt.second_step,
+            status_code=attempt.status_code,
         )
     await _logged_in(web, grant)
     return web.redirect(safe_next(values["next"]))
