@@ -55,13 +55,13 @@ class EventBus:
 async def dispatch_pending(db: Database, bus: EventBus, clock: Clock, batch: int = 100) -> int:
     """Deliver due events to their subscribers; returns how many were delivered."""
     now = clock.now()
+    due = (OutboxEvent.dispatched_at.is_(None), OutboxEvent.next_attempt_at <= now)
+    # look before taking the write lock: idle polling must not queue behind checkouts
+    async with db.read() as session:
+        if await session.scalar(select(OutboxEvent.id).where(*due).limit(1)) is None:
+            return 0
     async with db.write() as session:
-        query = (
-            select(OutboxEvent)
-            .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.next_attempt_at <= now)
-            .order_by(OutboxEvent.id)
-            .limit(batch)
-        )
+        query = select(OutboxEvent).where(*due).order_by(OutboxEvent.id).limit(batch)
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         rows = list((await session.scalars(query)).all())
@@ -72,7 +72,7 @@ async def dispatch_pending(db: Database, bus: EventBus, clock: Clock, batch: int
                 .where(OutboxEvent.id.in_([r.id for r in rows]))
                 .values(next_attempt_at=now + timedelta(minutes=5))
             )
-    delivered = 0
+    outcomes: list[tuple[OutboxEvent, str | None]] = []
     for row in rows:
         event = Event(row.id, row.topic, row.payload, row.created_at)
         error: str | None = None
@@ -82,21 +82,23 @@ async def dispatch_pending(db: Database, bus: EventBus, clock: Clock, batch: int
             except Exception as exc:  # a failing subscriber must not stop the others
                 log.exception("subscriber failed", extra={"topic": row.topic})
                 error = f"{type(exc).__name__}: {exc}"[:1000]
-        async with db.write() as session:
+        outcomes.append((row, error))
+    if not outcomes:
+        return 0
+    # one transaction marks the whole batch: on SQLite every write queues for the one writer
+    async with db.write() as session:
+        finished = clock.now()
+        for row, error in outcomes:
             if error is None:
-                values: dict[str, Any] = {
-                    "dispatched_at": clock.now(),
-                    "attempts": row.attempts + 1,
-                }
-                delivered += 1
+                values: dict[str, Any] = {"dispatched_at": finished, "attempts": row.attempts + 1}
             else:
                 backoff = timedelta(seconds=min(3600, 2 ** min(row.attempts, 11)))
                 values = {
                     "attempts": row.attempts + 1,
                     "last_error": error,
-                    "next_attempt_at": clock.now() + backoff,
+                    "next_attempt_at": finished + backoff,
                 }
             await session.execute(
                 update(OutboxEvent).where(OutboxEvent.id == row.id).values(**values)
             )
-    return delivered
+    return sum(1 for _, error in outcomes if error is None)

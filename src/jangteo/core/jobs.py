@@ -74,17 +74,17 @@ class JobRunner:
     async def run_due(self, batch: int = 50) -> int:
         """Run the jobs that are due now; returns how many succeeded."""
         now = self.clock.now()
+        due = (
+            ScheduledJob.status == "pending",
+            ScheduledJob.run_at <= now,
+            or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until < now),
+        )
+        # look before taking the write lock: idle polling must not queue behind checkouts
+        async with self.db.read() as session:
+            if await session.scalar(select(ScheduledJob.id).where(*due).limit(1)) is None:
+                return 0
         async with self.db.write() as session:
-            query = (
-                select(ScheduledJob)
-                .where(
-                    ScheduledJob.status == "pending",
-                    ScheduledJob.run_at <= now,
-                    or_(ScheduledJob.locked_until.is_(None), ScheduledJob.locked_until < now),
-                )
-                .order_by(ScheduledJob.run_at)
-                .limit(batch)
-            )
+            query = select(ScheduledJob).where(*due).order_by(ScheduledJob.run_at).limit(batch)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             jobs = list((await session.scalars(query)).all())
