@@ -38,7 +38,7 @@ from jangteo.core.clock import Clock
 from jangteo.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated, define
 from jangteo.core.ids import short_code, uuid7
 from jangteo.core.korean import normalize
-from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from jangteo.core.pagination import id_after, id_cursor
 from jangteo.core.platform import Platform
 from jangteo.core.ratelimit import Limit
 from jangteo.core.reporting import by_day, day_of, day_window
@@ -253,18 +253,8 @@ def _clean_roles(roles: Iterable[str]) -> frozenset[str]:
     return wanted
 
 
-def _page_after(cursor: str | None) -> uuid.UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        return uuid.UUID(str(values["id"]))
-    except (KeyError, ValueError) as exc:
-        raise InvalidCursor() from exc
-
-
 def _next_cursor(rows: list[Any], limit: int) -> str | None:
-    return encode_cursor({"id": str(rows[limit - 1].id)}) if len(rows) > limit else None
+    return id_cursor(rows[limit - 1].id) if len(rows) > limit else None
 
 
 # --- members -------------------------------------------------------------------------------
@@ -724,7 +714,7 @@ async def list_sessions(
         AuthSession.revoked_at.is_(None),
         AuthSession.expires_at > clock.now(),
     )
-    after = _page_after(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(AuthSession.id < after)
     rows = list(
@@ -982,11 +972,6 @@ async def set_suspended(
     return profile
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def search_members(
     session: AsyncSession,
     clock: Clock,
@@ -1004,11 +989,11 @@ async def search_members(
     (audited: it shows personal data to staff)."""
     query = select(Member)
     if q:
-        pattern = _like_pattern(normalize(q))
+        term = normalize(q)
         query = query.where(
             or_(
-                Member.email.like(pattern, escape="\\"),
-                Member.nickname_key.like(pattern, escape="\\"),
+                Member.email.contains(term, autoescape=True),
+                Member.nickname_key.contains(term, autoescape=True),
             )
         )
     if role:
@@ -1017,7 +1002,7 @@ async def search_members(
         )
     if status:
         query = query.where(Member.status == status)
-    after = _page_after(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(Member.id > after if oldest_first else Member.id < after)
     order = Member.id.asc() if oldest_first else Member.id.desc()
@@ -1133,7 +1118,7 @@ async def list_addresses(
     session: AsyncSession, member_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[AddressView], str | None]:
     query = select(Address).where(Address.member_id == member_id)
-    after = _page_after(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(Address.id > after)
     rows = list((await session.scalars(query.order_by(Address.id).limit(limit + 1))).all())
@@ -1595,7 +1580,7 @@ async def list_wallet_entries(
 ) -> tuple[list[WalletEntryView], str | None]:
     """The member's side of their points transactions, newest first."""
     query = select(PointsEntry).where(PointsEntry.member_id == member_id)
-    after = _page_after(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(PointsEntry.id < after)
     rows = list(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -24,6 +25,22 @@ class Page(BaseModel, Generic[T]):
 
 def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def id_cursor(last_id: uuid.UUID) -> str:
+    """A cursor for lists ordered by their UUIDv7 id alone."""
+    return encode_cursor({"id": str(last_id)})
+
+
+def id_after(cursor: str | None) -> uuid.UUID | None:
+    """The id an `id_cursor` points after (None for the first page)."""
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return uuid.UUID(str(values["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidCursor() from exc
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:

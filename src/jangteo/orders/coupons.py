@@ -17,7 +17,12 @@ from jangteo.core.audit import record_audit
 from jangteo.core.clock import Clock
 from jangteo.core.errors import InvalidInput, define
 from jangteo.core.i18n import translate
-from jangteo.core.pagination import DEFAULT_LIMIT, InvalidCursor, Page, decode_cursor, encode_cursor
+from jangteo.core.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    id_after,
+    id_cursor,
+)
 from jangteo.orders.coupon_schemas import (
     CODE_PATTERN,
     CouponCreate,
@@ -206,16 +211,6 @@ def _coupon_view(coupon: Coupon, used_count: int) -> CouponView:
         status=coupon.status,  # type: ignore[arg-type]
         created_at=coupon.created_at,
     )
-
-
-def _cursor_id(cursor: str | None) -> uuid.UUID | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        return uuid.UUID(str(values["id"]))
-    except (KeyError, ValueError) as exc:
-        raise InvalidCursor() from exc
 
 
 # -- quoting and using ---------------------------------------------------------------------
@@ -609,7 +604,7 @@ async def list_coupons(
     query = select(Coupon).order_by(Coupon.id.desc()).limit(limit + 1)
     if status is not None:
         query = query.where(Coupon.status == status)
-    after = _cursor_id(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(Coupon.id < after)
     coupons = list((await session.scalars(query)).all())
@@ -617,7 +612,7 @@ async def list_coupons(
     used = await _used_counts(session, [c.id for c in page])
     return Page[CouponView](
         items=[_coupon_view(c, used.get(c.id, 0)) for c in page],
-        next_cursor=encode_cursor({"id": str(page[-1].id)}) if more else None,
+        next_cursor=id_cursor(page[-1].id) if more else None,
     )
 
 
@@ -647,12 +642,12 @@ async def list_member_coupons(
     """The member's coupons in one state (available, used or expired), newest first."""
     now = clock.now()
     query = _wallet_query(member_id, status, now).order_by(MemberCoupon.id.desc()).limit(limit + 1)
-    after = _cursor_id(cursor)
+    after = id_after(cursor)
     if after is not None:
         query = query.where(MemberCoupon.id < after)
     rows = list((await session.execute(query)).all())
     page, more = rows[:limit], len(rows) > limit
     return Page[MemberCouponView](
         items=[_member_coupon_view(held, coupon, now) for held, coupon in page],
-        next_cursor=encode_cursor({"id": str(page[-1][0].id)}) if more else None,
+        next_cursor=id_cursor(page[-1][0].id) if more else None,
     )

@@ -177,3 +177,8 @@ async def get_checked_web(request: Request) -> Web:
 
 WebDep = Annotated[Web, Depends(get_web)]
 CheckedWeb = Annotated[Web, Depends(get_checked_web)]
+
+
+def cursor(web: Web) -> str:
+    """The `cursor` query parameter of a paged list, passed on to the API as given."""
+    return web.request.query_params.get("cursor", "")[:500]

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from jangteo.web.client import ApiProblem
 from jangteo.web.console.common import (
     ORDER_SORTS,
-    cursor,
     problem_errors,
     query,
     render,
@@ -19,7 +18,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import WebDep
+from jangteo.web.page import WebDep, cursor
 
 router = APIRouter()
 

@@ -19,7 +19,6 @@ from jangteo.web.console.common import (
     VARIANT_STATUS_LABELS,
     Staff,
     category_rows_as_tree,
-    cursor,
     is_uuid,
     optional_number,
     problem_errors,
@@ -30,7 +29,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.common import variant_label
 
 router = APIRouter()

@@ -153,10 +153,6 @@ def query(web: Web, name: str, *, allowed: Any = None, max_length: int = 100) ->
     return value
 
 
-def cursor(web: Web) -> str:
-    return web.request.query_params.get("cursor", "")[:500]
-
-
 def whole_number(value: str) -> int | str:
     """A form's number as an int when it is one, else as typed (the API names the mistake)."""
     cleaned = value.replace(",", "").strip()

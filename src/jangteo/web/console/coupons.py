@@ -14,7 +14,6 @@ from jangteo.web.console.common import (
     COUPON_KIND_LABELS,
     COUPON_STATUS_LABELS,
     Staff,
-    cursor,
     default_window,
     from_seoul_input,
     is_uuid,
@@ -28,7 +27,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 
 router = APIRouter()
 

@@ -15,7 +15,6 @@ from jangteo.web.console.common import (
     ROLE_LABELS,
     ROLES,
     Staff,
-    cursor,
     is_uuid,
     problem_errors,
     query,
@@ -24,7 +23,7 @@ from jangteo.web.console.common import (
     whole_number,
 )
 from jangteo.web.forms import FormErrors
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.common import POINTS_REASONS
 
 router = APIRouter()

@@ -11,7 +11,6 @@ from jangteo.web.client import ApiProblem
 from jangteo.web.console.common import (
     ORDER_SORTS,
     Staff,
-    cursor,
     is_uuid,
     problem_errors,
     query,
@@ -20,7 +19,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.common import ORDER_STATUS_LABELS
 
 router = APIRouter()

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from jangteo.web.client import ApiProblem
 from jangteo.web.console.common import (
     Staff,
-    cursor,
     is_uuid,
     problem_errors,
     render,
@@ -20,7 +19,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 
 router = APIRouter()
 

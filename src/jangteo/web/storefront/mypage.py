@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from jangteo.web.client import ApiProblem
 from jangteo.web.forms import FormErrors
-from jangteo.web.page import CheckedWeb, Web, WebDep
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.cart import pay_and_finish
 from jangteo.web.storefront.common import (
     ACTOR_LABELS,
@@ -25,10 +25,6 @@ router = APIRouter()
 COUPON_TABS = ("available", "used", "expired")
 
 
-def _cursor(web: Web) -> str:
-    return web.request.query_params.get("cursor", "")[:500]
-
-
 @router.get("/my", include_in_schema=False)
 async def my_page(web: WebDep) -> Response:
     web.require_member()
@@ -40,7 +36,7 @@ async def my_orders(web: WebDep) -> Response:
     web.require_member()
     status = web.request.query_params.get("status", "")
     status = status if status in ORDER_STATUS_LABELS else ""
-    page = await web.api.get("/api/v1/orders", status=status, cursor=_cursor(web), limit=20)
+    page = await web.api.get("/api/v1/orders", status=status, cursor=cursor(web), limit=20)
     return web.render(
         "my/orders.html",
         orders=page["items"],
@@ -139,7 +135,7 @@ async def pay_order(order_id: str, web: CheckedWeb) -> Response:
 async def wallet(web: WebDep) -> Response:
     web.require_member()
     summary = await web.api.get("/api/v1/me/wallet")
-    entries = await web.api.get("/api/v1/me/wallet/entries", cursor=_cursor(web), limit=20)
+    entries = await web.api.get("/api/v1/me/wallet/entries", cursor=cursor(web), limit=20)
     return web.render(
         "my/wallet.html",
         wallet=summary,
@@ -161,7 +157,7 @@ async def _coupons_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    page = await web.api.get("/api/v1/coupons", status=tab, cursor=_cursor(web), limit=20)
+    page = await web.api.get("/api/v1/coupons", status=tab, cursor=cursor(web), limit=20)
     return web.render(
         "my/coupons.html",
         status_code=status_code,
