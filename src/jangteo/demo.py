@@ -483,4 +483,5 @@ async def seed_demo(platform: Platform, *, if_empty: bool) -> bool:
         media_dir = Path(platform.settings.media_dir) / "products"
         await anyio.to_thread.run_sync(_write_pictures, media_dir, pictures)
     await _seed_accounts(platform)
+    await platform.db.analyze()
     return True

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.factories.catalog import make_product, variant_stock
 
-from jangteo.catalog import service
+from jangteo.catalog import reads, service
 from jangteo.catalog.models import StockMovement
 from jangteo.core.errors import DomainError
 from jangteo.core.platform import Platform
@@ -204,16 +204,15 @@ async def test_sales_counts_make_popularity(platform: Platform) -> None:
         await service.record_sales(session, {uuid.UUID(second.product_id): 5})
         await service.record_sales(session, {uuid.UUID(second.product_id): -4})
         await service.record_sales(session, {uuid.UUID(first.product_id): -10})
-    async with platform.db.read() as session:
-        page = await service.search_products(session, sort="popular")
-    assert [card.name for card in page.items] == ["나", "가"]
+    page = await reads.product_page(platform.db.reader, sort="popular")
+    assert [item["name"] for item in page["items"]] == ["나", "가"]
 
 
 def test_discount_rate_never_overstates() -> None:
-    assert service.discount_rate(39000, 59000) == 33
-    assert service.discount_rate(100, 100) == 0
-    assert service.discount_rate(0, 0) == 0
-    assert service.discount_rate(1, 3) == 66
+    assert reads.discount_rate(39000, 59000) == 33
+    assert reads.discount_rate(100, 100) == 0
+    assert reads.discount_rate(0, 0) == 0
+    assert reads.discount_rate(1, 3) == 66
 
 
 def test_slugs_keep_hangul_and_drop_the_rest() -> None:

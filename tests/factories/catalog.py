@@ -7,9 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.catalog import service
+from jangteo.catalog.models import Variant
 from jangteo.core.clock import Clock
 from jangteo.core.errors import NotFound
 from jangteo.core.platform import Platform
@@ -98,10 +100,16 @@ async def make_product(
             status=status,  # type: ignore[arg-type]
             variants=specs,
         )
-        detail = await service.product_detail(session, product.id, include_hidden=True)
+        variant_ids = (
+            await session.scalars(
+                select(Variant.id)
+                .where(Variant.product_id == product.id)
+                .order_by(Variant.position, Variant.id)
+            )
+        ).all()
         return ProductRef(
             product_id=str(product.id),
-            variant_ids=[str(v.id) for v in detail.variants],
+            variant_ids=[str(v) for v in variant_ids],
             brand_id=str(brand_id),
             category_id=str(category_id),
         )

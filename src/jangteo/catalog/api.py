@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from jangteo.catalog import schemas, service, stock_imports
+from jangteo.catalog import reads, schemas, service, stock_imports
 from jangteo.core.deps import IdempotencyKey, PlatformDep, StaffMember, client_ip
 from jangteo.core.errors import PayloadTooLarge
 from jangteo.core.idempotency import request_fingerprint, run_once
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from jangteo.core.web import json_response
 
 router = APIRouter(prefix="/api/v1")
 
@@ -55,67 +56,9 @@ router.mount("/media", MediaFiles(), name="media")
 # ---- shaping -----------------------------------------------------------------------------------
 
 
-def _summary(card: service.ProductCard, *, admin: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": card.id,
-        "name": card.name,
-        "brand": {"id": card.brand_id, "name": card.brand_name},
-        "price": card.price,
-        "list_price": card.list_price,
-        "discount_rate": card.discount_rate,
-        "image": {"url": card.image_url, "alt": card.image_alt or ""} if card.image_url else None,
-        "in_stock": card.in_stock,
-        "tags": card.tags,
-        "highlights": [{"start": s, "end": e} for s, e in card.highlights],
-    }
-    if admin:
-        body["status"] = card.status
-    return body
-
-
-def _category_ref(category: Any) -> schemas.CategoryRef:
-    return schemas.CategoryRef(id=category.id, name=category.name, slug=category.slug)
-
-
-def _detail(detail: service.ProductDetail) -> schemas.ProductDetail:
-    product = detail.product
-    return schemas.ProductDetail(
-        id=product.id,
-        name=product.name,
-        description=product.description,
-        tags=list(product.tags),
-        status=product.status,
-        brand=schemas.BrandRef(id=detail.brand.id, name=detail.brand.name),
-        category=_category_ref(detail.breadcrumb[-1]),
-        breadcrumb=[_category_ref(c) for c in detail.breadcrumb],
-        price=product.price,
-        list_price=product.list_price,
-        discount_rate=service.discount_rate(product.price, product.list_price),
-        in_stock=detail.in_stock,
-        option_types=[schemas.OptionTypeOut(**t) for t in product.option_types],
-        variants=[
-            schemas.VariantOut(
-                id=v.id,
-                sku=v.sku,
-                options=v.options,
-                price=service.effective_price(product, v),
-                stock=v.stock,
-                in_stock=v.status == "active" and v.stock > 0,
-                status=v.status,
-            )
-            for v in detail.variants
-        ],
-        images=[
-            schemas.ImageOut(id=i.id, url=i.url, alt=i.alt, position=i.position)
-            for i in detail.images
-        ],
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
-
-
-async def _admin_detail(session: AsyncSession, product_id: uuid.UUID) -> schemas.ProductDetail:
-    return _detail(await service.product_detail(session, product_id, include_hidden=True))
+async def _admin_detail(platform: Any, product_id: uuid.UUID) -> dict[str, Any]:
+    """The staff view of a product, read after the change is committed."""
+    return await reads.product_detail(platform.db.reader, product_id, include_hidden=True)
 
 
 def _brand(brand: Any) -> schemas.BrandOut:
@@ -155,27 +98,25 @@ async def list_products(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> dict[str, Any]:
-    async with platform.db.read() as session:
-        page = await service.search_products(
-            session,
-            q=q,
-            category=category,
-            brand=brand,
-            min_price=min_price,
-            max_price=max_price,
-            in_stock=in_stock,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
-    return {"items": [_summary(c) for c in page.items], "next_cursor": page.next_cursor}
+) -> Response:
+    page = await reads.product_page(
+        platform.db.reader,
+        q=q,
+        category=category,
+        brand=brand,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=in_stock,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    return json_response(page)
 
 
 @router.get("/products/{product_id}", response_model=schemas.ProductDetail, tags=["catalog"])
-async def get_product(platform: PlatformDep, product_id: uuid.UUID) -> schemas.ProductDetail:
-    async with platform.db.read() as session:
-        return _detail(await service.product_detail(session, product_id))
+async def get_product(platform: PlatformDep, product_id: uuid.UUID) -> Response:
+    return json_response(await reads.product_detail(platform.db.reader, product_id))
 
 
 @router.get("/brands", response_model=schemas.BrandPage, tags=["catalog"])
@@ -375,23 +316,19 @@ async def admin_list_products(
     sort: Literal["new", "price_asc", "price_desc", "popular", "relevance"] | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     statuses = (status_,) if status_ else ("draft", "active", "archived")
-    async with platform.db.read() as session:
-        page = await service.search_products(
-            session,
-            q=q,
-            category=category,
-            brand=brand,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            statuses=statuses,
-        )
-    return {
-        "items": [_summary(c, admin=True) for c in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    page = await reads.product_page(
+        platform.db.reader,
+        q=q,
+        category=category,
+        brand=brand,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        statuses=statuses,
+    )
+    return json_response(page)
 
 
 @router.get(
@@ -399,9 +336,8 @@ async def admin_list_products(
 )
 async def admin_get_product(
     platform: PlatformDep, staff: StaffMember, product_id: uuid.UUID
-) -> schemas.ProductDetail:
-    async with platform.db.read() as session:
-        return await _admin_detail(session, product_id)
+) -> dict[str, Any]:
+    return await _admin_detail(platform, product_id)
 
 
 @router.post(
@@ -412,13 +348,14 @@ async def admin_get_product(
 )
 async def create_product(
     platform: PlatformDep, staff: StaffMember, body: schemas.ProductCreate, request: Request
-) -> schemas.ProductDetail:
+) -> dict[str, Any]:
     values = body.model_dump()
     async with platform.db.write() as session:
         product = await service.create_product(
             session, platform.clock, **values, actor_id=staff.member_id, ip=client_ip(request)
         )
-        return await _admin_detail(session, product.id)
+        target = product.id
+    return await _admin_detail(platform, target)
 
 
 @router.patch(
@@ -430,7 +367,7 @@ async def update_product(
     product_id: uuid.UUID,
     body: schemas.ProductUpdate,
     request: Request,
-) -> schemas.ProductDetail:
+) -> dict[str, Any]:
     async with platform.db.write() as session:
         await service.update_product(
             session,
@@ -440,7 +377,8 @@ async def update_product(
             actor_id=staff.member_id,
             ip=client_ip(request),
         )
-        return await _admin_detail(session, product_id)
+        target = product_id
+    return await _admin_detail(platform, target)
 
 
 @router.post(
@@ -450,12 +388,13 @@ async def update_product(
 )
 async def archive_product(
     platform: PlatformDep, staff: StaffMember, product_id: uuid.UUID, request: Request
-) -> schemas.ProductDetail:
+) -> dict[str, Any]:
     async with platform.db.write() as session:
         await service.archive_product(
             session, platform.clock, product_id, actor_id=staff.member_id, ip=client_ip(request)
         )
-        return await _admin_detail(session, product_id)
+        target = product_id
+    return await _admin_detail(platform, target)
 
 
 @router.post(
@@ -470,7 +409,7 @@ async def add_variant(
     product_id: uuid.UUID,
     body: schemas.VariantCreate,
     request: Request,
-) -> schemas.ProductDetail:
+) -> dict[str, Any]:
     async with platform.db.write() as session:
         await service.add_variant(
             session,
@@ -480,7 +419,8 @@ async def add_variant(
             actor_id=staff.member_id,
             ip=client_ip(request),
         )
-        return await _admin_detail(session, product_id)
+        target = product_id
+    return await _admin_detail(platform, target)
 
 
 @router.patch(
@@ -492,7 +432,7 @@ async def update_variant(
     variant_id: uuid.UUID,
     body: schemas.VariantUpdate,
     request: Request,
-) -> schemas.ProductDetail:
+) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     # a null price returns the variant to the product's price; other nulls mean "unchanged"
     changes = {k: v for k, v in changes.items() if v is not None or k == "price"}
@@ -505,7 +445,8 @@ async def update_variant(
             actor_id=staff.member_id,
             ip=client_ip(request),
         )
-        return await _admin_detail(session, variant.product_id)
+        target = variant.product_id
+    return await _admin_detail(platform, target)
 
 
 @router.post(
@@ -593,8 +534,7 @@ async def upload_image(
     data = await file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise PayloadTooLarge(max_bytes=settings.max_upload_bytes)
-    async with platform.db.read() as session:
-        await service.product_detail(session, product_id, include_hidden=True)  # 404 first
+    await _admin_detail(platform, product_id)  # 404 first
     url = await service.store_product_image(
         Path(settings.media_dir), data, max_pixels=settings.max_image_pixels
     )

@@ -11,7 +11,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     literal,
     or_,
@@ -36,13 +35,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.catalog.models import Brand, Category, Product, ProductImage, StockMovement, Variant
-from jangteo.catalog.search import build_document, index_documents, search_hits
+from jangteo.catalog.search import build_document, index_documents
 from jangteo.core.audit import record_audit
 from jangteo.core.clock import Clock
 from jangteo.core.errors import InvalidInput, NotFound, define
 from jangteo.core.ids import short_code, uuid7
-from jangteo.core.korean import highlight_spans, normalize
-from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from jangteo.core.korean import normalize
+from jangteo.core.pagination import cursor_keys, decode_cursor, encode_cursor
 
 OutOfStock = define("out-of-stock", 409, "The item is out of stock.")
 InsufficientStock = define("insufficient-stock", 409, "There is not enough stock for this change.")
@@ -69,7 +68,6 @@ ImageTooLarge = define("image-too-large", 413, "The image has too many pixels.")
 TooManyImages = define("too-many-images", 409, "The product already has the most images allowed.")
 
 ProductStatus = Literal["draft", "active", "archived"]
-Sort = Literal["new", "price_asc", "price_desc", "popular", "relevance"]
 
 MAX_CATEGORY_DEPTH = 6
 MAX_IMAGES_PER_PRODUCT = 20
@@ -100,57 +98,12 @@ class VariantSnapshot:
 
 
 @dataclass(frozen=True)
-class ProductCard:
-    """One product in a result list."""
-
-    id: uuid.UUID
-    name: str
-    brand_id: uuid.UUID
-    brand_name: str
-    price: int
-    list_price: int
-    discount_rate: int
-    image_url: str | None
-    image_alt: str | None
-    in_stock: bool
-    tags: list[str]
-    status: str
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ProductPage:
-    items: list[ProductCard]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class ProductDetail:
-    product: Product
-    brand: Brand
-    breadcrumb: list[Category]
-    variants: list[Variant]
-    images: list[ProductImage]
-
-    @property
-    def in_stock(self) -> bool:
-        return any(v.status == "active" and v.stock > 0 for v in self.variants)
-
-
-@dataclass(frozen=True)
 class CategoryNode:
     id: uuid.UUID
     name: str
     slug: str
     position: int
     children: list[CategoryNode]
-
-
-def discount_rate(price: int, list_price: int) -> int:
-    """Whole percent off the list price, rounded down (never overstating the discount)."""
-    if list_price <= 0 or price >= list_price:
-        return 0
-    return (list_price - price) * 100 // list_price
 
 
 def effective_price(product: Product, variant: Variant) -> int:
@@ -284,7 +237,7 @@ async def list_brands(
     query = select(Brand).where(Brand.status.in_(statuses)).order_by(Brand.name, Brand.id)
     after = decode_cursor(cursor)
     if after is not None:
-        name, brand_id = _cursor_values(after, "brands", [str, uuid.UUID])
+        name, brand_id = cursor_keys(after, "brands", [str, uuid.UUID])
         query = query.where(or_(Brand.name > name, and_(Brand.name == name, Brand.id > brand_id)))
     rows = list((await session.scalars(query.limit(limit + 1))).all())
     next_cursor = None
@@ -903,51 +856,7 @@ async def update_variant(
 
 
 # ---------------------------------------------------------------------------------------------
-# reading products
-
-
-_SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
-    # (key, ascending); the id last makes every order total, so keyset cursors are stable
-    "new": [("created_at", False), ("id", False)],
-    "price_asc": [("price", True), ("id", True)],
-    "price_desc": [("price", False), ("id", False)],
-    "popular": [("sold_count", False), ("id", False)],
-    "relevance": [("score", True), ("id", True)],
-}
-_CURSOR_TYPES: dict[str, type] = {
-    "created_at": datetime,
-    "price": int,
-    "sold_count": int,
-    "score": float,
-    "id": uuid.UUID,
-}
-
-
-def _cursor_values(cursor: dict[str, Any], sort: str, types: Sequence[type]) -> list[Any]:
-    """The keys of a decoded cursor, checked to belong to this sort and be of the right types."""
-    keys = cursor.get("k")
-    if cursor.get("s") != sort or not isinstance(keys, list) or len(keys) != len(types):
-        raise InvalidCursor()
-    values: list[Any] = []
-    try:
-        for value, kind in zip(keys, types, strict=True):
-            if kind is datetime:
-                values.append(datetime.fromisoformat(value))
-            elif kind is uuid.UUID:
-                values.append(uuid.UUID(value))
-            elif kind is float:
-                if not isinstance(value, int | float) or isinstance(value, bool):
-                    raise TypeError(value)
-                values.append(float(value))
-            else:
-                if not isinstance(value, kind) or isinstance(value, bool):
-                    raise TypeError(value)
-                values.append(value)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise InvalidCursor() from exc
-    if any(isinstance(v, datetime) and v.tzinfo is None for v in values):
-        raise InvalidCursor()
-    return values
+# keyset helpers
 
 
 def _cursor_json(value: Any) -> Any:
@@ -966,127 +875,6 @@ def _after(columns: list[ColumnElement[Any]], ascending: list[bool], values: lis
     return or_(first_after, and_(first == values[0], second_after))
 
 
-async def search_products(
-    session: AsyncSession,
-    *,
-    q: str | None = None,
-    category: str | None = None,
-    brand: str | None = None,
-    min_price: int | None = None,
-    max_price: int | None = None,
-    in_stock: bool | None = None,
-    sort: Sort | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-    statuses: Sequence[str] = ("active",),
-) -> ProductPage:
-    """One page of products matching the search and filters, in a stable keyset order.
-
-    With `q` the default order is relevance; `in_stock` true keeps products with an active
-    variant in stock, false keeps the sold-out ones. Unknown category/brand → NotFound.
-    """
-    q = normalize(q or "") or None
-    sort = sort or ("relevance" if q else "new")
-    if sort == "relevance" and not q:
-        raise InvalidInput("Sorting by relevance needs a search query.")
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise InvalidInput("min_price must not be above max_price.")
-    after = decode_cursor(cursor)
-
-    query = select(Product).where(Product.status.in_(statuses))
-    hits = None
-    if q:
-        hits = search_hits(session, q)
-        if hits is None:
-            return ProductPage(items=[], next_cursor=None)
-        query = query.join(hits, hits.c.product_id == Product.id).add_columns(hits.c.score)
-    if category:
-        found = await find_category(session, category)
-        subtree = select(Category.id).where(Category.path.startswith(found.path))
-        query = query.where(Product.category_id.in_(subtree))
-    if brand:
-        query = query.where(Product.brand_id == (await find_brand(session, brand)).id)
-    if min_price is not None:
-        query = query.where(Product.price >= min_price)
-    if max_price is not None:
-        query = query.where(Product.price <= max_price)
-    if in_stock is not None:
-        stocked = exists().where(
-            Variant.product_id == Product.id, Variant.status == "active", Variant.stock > 0
-        )
-        query = query.where(stocked if in_stock else ~stocked)
-
-    keys = _SORT_KEYS[sort]
-    columns: list[ColumnElement[Any]] = [
-        hits.c.score if name == "score" and hits is not None else getattr(Product, name)
-        for name, _ in keys
-    ]
-    ascending = [asc for _, asc in keys]
-    if after is not None:
-        values = _cursor_values(after, sort, [_CURSOR_TYPES[name] for name, _ in keys])
-        query = query.where(_after(columns, ascending, values))
-    query = query.order_by(
-        *(col.asc() if asc else col.desc() for col, asc in zip(columns, ascending, strict=True))
-    ).limit(limit + 1)
-
-    rows = (await session.execute(query)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        last_values = [
-            last.score if name == "score" else getattr(last.Product, name) for name, _ in keys
-        ]
-        next_cursor = encode_cursor({"s": sort, "k": [_cursor_json(v) for v in last_values]})
-    products = [row.Product for row in rows]
-    cards = await _cards(session, products, q)
-    return ProductPage(items=cards, next_cursor=next_cursor)
-
-
-async def _cards(
-    session: AsyncSession, products: list[Product], q: str | None
-) -> list[ProductCard]:
-    """Result-list entries for these products, with four queries whatever their number."""
-    if not products:
-        return []
-    ids = [p.id for p in products]
-    brands = dict(
-        (
-            await session.execute(
-                select(Brand.id, Brand.name).where(Brand.id.in_({p.brand_id for p in products}))
-            )
-        ).all()
-    )
-    images = await _first_images(session, ids)
-    stocked = set(
-        (
-            await session.scalars(
-                select(Variant.product_id)
-                .where(Variant.product_id.in_(ids), Variant.status == "active", Variant.stock > 0)
-                .distinct()
-            )
-        ).all()
-    )
-    return [
-        ProductCard(
-            id=p.id,
-            name=p.name,
-            brand_id=p.brand_id,
-            brand_name=brands.get(p.brand_id, ""),
-            price=p.price,
-            list_price=p.list_price,
-            discount_rate=discount_rate(p.price, p.list_price),
-            image_url=images[p.id].url if p.id in images else None,
-            image_alt=images[p.id].alt if p.id in images else None,
-            in_stock=p.id in stocked,
-            tags=list(p.tags),
-            status=p.status,
-            highlights=highlight_spans(p.name, q) if q else [],
-        )
-        for p in products
-    ]
-
-
 async def _first_images(
     session: AsyncSession, product_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, ProductImage]:
@@ -1101,49 +889,6 @@ async def _first_images(
     for image in rows:
         first.setdefault(image.product_id, image)
     return first
-
-
-async def product_detail(
-    session: AsyncSession, product_id: uuid.UUID, *, include_hidden: bool = False
-) -> ProductDetail:
-    """A product with its variants, images, brand and category path.
-
-    The public (include_hidden False) sees only active products and their active variants.
-    """
-    # product, brand and category in one round trip: this is the hottest read of the shop
-    row = (
-        await session.execute(
-            select(Product, Brand, Category)
-            .join(Brand, Brand.id == Product.brand_id)
-            .join(Category, Category.id == Product.category_id)
-            .where(Product.id == product_id)
-        )
-    ).first()
-    if row is None or (not include_hidden and row[0].status != "active"):
-        raise NotFound("The product does not exist.")
-    product, brand, category = row
-    variants_query = select(Variant).where(Variant.product_id == product.id)
-    if not include_hidden:
-        variants_query = variants_query.where(Variant.status == "active")
-    variants = list(
-        (await session.scalars(variants_query.order_by(Variant.position, Variant.id))).all()
-    )
-    images = list(
-        (
-            await session.scalars(
-                select(ProductImage)
-                .where(ProductImage.product_id == product.id)
-                .order_by(ProductImage.position, ProductImage.id)
-            )
-        ).all()
-    )
-    return ProductDetail(
-        product=product,
-        brand=brand,
-        breadcrumb=await breadcrumb(session, category),
-        variants=variants,
-        images=images,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1450,7 +1195,7 @@ async def stock_movements(
     query = select(StockMovement).where(StockMovement.variant_id == variant_id)
     after = decode_cursor(cursor)
     if after is not None:
-        at, movement_id = _cursor_values(after, "movements", [datetime, uuid.UUID])
+        at, movement_id = cursor_keys(after, "movements", [datetime, uuid.UUID])
         query = query.where(
             _after([StockMovement.created_at, StockMovement.id], [False, False], [at, movement_id])
         )

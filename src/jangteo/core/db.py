@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event
+import aiosqlite
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
+
+from jangteo.core.reader import Reader, reader_for
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,15 +65,48 @@ class Base(DeclarativeBase):
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    """A connection set up for the app. Runs in aiosqlite's thread: turning on WAL (once per
+    database file, it is kept in the file) may have to wait for another writer."""
+    connection = sqlite3.connect(path, check_same_thread=False, timeout=10)
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("PRAGMA busy_timeout=10000")
+    return connection
+
+
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
     # autocommit at the driver level: SQLAlchemy's "begin" event issues BEGIN itself
     dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+
+
+class InlineSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs its statements on the calling (event-loop) thread.
+
+    A SQLite statement takes microseconds; handing each one to aiosqlite's thread and back costs
+    far more than running it. The one statement that can wait — BEGIN, which takes the write lock
+    that another process may hold for a while — still goes to the thread, so a lock wait never
+    blocks the event loop. Reads in WAL mode never wait for writers.
+    """
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        if args and isinstance(args[0], str) and args[0].startswith("BEGIN IMMEDIATE"):
+            return await super()._execute(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+
+def _inline_creator(url: str) -> Any:
+    path = make_url(url).database or ":memory:"
+
+    async def create() -> InlineSqliteConnection:
+        connector = partial(_sqlite_connect, path)
+        return await InlineSqliteConnection(connector, 64)
+
+    return create
 
 
 class Database:
@@ -83,12 +121,21 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.read_engine = create_async_engine(url, pool_size=sqlite_pool_size, max_overflow=8)
+            self.read_engine = create_async_engine(
+                url,
+                pool_size=sqlite_pool_size,
+                max_overflow=8,
+                async_creator=_inline_creator(url),
+            )
             self.write_engine = create_async_engine(
-                url, pool_size=1, max_overflow=0, pool_timeout=60
+                url,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                async_creator=_inline_creator(url),
             )
             for engine in (self.read_engine, self.write_engine):
-                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "connect", _driver_autocommit)
             event.listen(
                 self.read_engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN")
             )
@@ -104,6 +151,8 @@ class Database:
                 else {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
             )
             self.read_engine = self.write_engine = create_async_engine(url, **kwargs)
+        # hand-written SQL for the hottest public reads (see core.reader)
+        self.reader: Reader = reader_for(url, max(2, pool_size // 2))
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -123,7 +172,14 @@ class Database:
         async with self._write() as session, session.begin():
             yield session
 
+    async def analyze(self) -> None:
+        """Refresh the query planner's statistics, after a bulk load: a fresh PostgreSQL table
+        looks empty to the planner until autovacuum gets to it, and gets plans made for that."""
+        async with self.write() as session:
+            await session.execute(text("ANALYZE"))
+
     async def dispose(self) -> None:
+        await self.reader.close()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()

@@ -11,7 +11,8 @@ from jangteo.core.platform import Platform
 from jangteo.core.security import REVOKED_SESSION_KEY, Principal
 
 
-def get_platform(request: Request) -> Platform:
+# dependencies are coroutines: FastAPI sends a plain function to the thread pool on every request
+async def get_platform(request: Request) -> Platform:
     return request.app.state.platform
 
 

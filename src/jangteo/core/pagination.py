@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -54,3 +56,31 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise InvalidCursor()
     return value
+
+
+def cursor_keys(cursor: dict[str, Any], tag: str, types: Sequence[type]) -> list[Any]:
+    """The keys of a decoded `{"s": tag, "k": [...]}` cursor, checked to belong to this list
+    (its sort) and to be of the given types; datetimes must carry their zone."""
+    keys = cursor.get("k")
+    if cursor.get("s") != tag or not isinstance(keys, list) or len(keys) != len(types):
+        raise InvalidCursor()
+    values: list[Any] = []
+    try:
+        for value, kind in zip(keys, types, strict=True):
+            if kind is datetime:
+                values.append(datetime.fromisoformat(value))
+            elif kind is uuid.UUID:
+                values.append(uuid.UUID(value))
+            elif kind is float:
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise TypeError(value)
+                values.append(float(value))
+            else:
+                if not isinstance(value, kind) or isinstance(value, bool):
+                    raise TypeError(value)
+                values.append(value)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidCursor() from exc
+    if any(isinstance(v, datetime) and v.tzinfo is None for v in values):
+        raise InvalidCursor()
+    return values

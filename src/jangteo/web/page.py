@@ -164,6 +164,12 @@ def get_web(request: Request) -> Web:
     return web
 
 
+async def _web(request: Request) -> Web:
+    # a dependency that is a coroutine runs on the event loop; a plain function would be sent
+    # to the thread pool on every request
+    return get_web(request)
+
+
 async def get_checked_web(request: Request) -> Web:
     web = get_web(request)
     given = request.headers.get(CSRF_HEADER)
@@ -175,7 +181,7 @@ async def get_checked_web(request: Request) -> Web:
     return web
 
 
-WebDep = Annotated[Web, Depends(get_web)]
+WebDep = Annotated[Web, Depends(_web)]
 CheckedWeb = Annotated[Web, Depends(get_checked_web)]
 
 

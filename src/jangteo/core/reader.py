@@ -1,0 +1,145 @@
+"""A lean path for the hottest reads: hand-written SQL straight on the database driver.
+
+Every visitor reads product pages. Through the ORM each query costs far more in Python than the
+database spends answering it, so those reads use one hand-written statement each, run here: on
+SQLite on a per-process connection in the event-loop thread (a read in WAL mode never waits for a
+writer), on PostgreSQL through an asyncpg pool with its prepared-statement cache.
+
+SQL is written with PostgreSQL's `$1` placeholders. Values cross the boundary through the methods
+below, so that both databases give the same Python values: SQLite keeps ids as 32 hex digits,
+times as naive UTC text and JSON as text; PostgreSQL gives uuids, aware datetimes and JSON text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import make_url
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def id_text(value: Any) -> str:
+    """The canonical text of an id read from either database (a uuid, or 32 hex digits)."""
+    if isinstance(value, str):
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        return value
+    return str(value)
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column or aggregate: text on both databases, or None."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+class Reader:
+    dialect: str
+
+    async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        raise NotImplementedError
+
+    def id_param(self, value: uuid.UUID) -> Any:
+        raise NotImplementedError
+
+    def time_param(self, value: datetime) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def time_value(value: Any) -> datetime:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteReader(Reader):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._statements: dict[str, str] = {}
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, cached_statements=256
+        )
+        connection.execute("PRAGMA query_only=ON")
+        connection.execute("PRAGMA busy_timeout=10000")
+        self._connection = connection
+        return connection
+
+    async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        statement = self._statements.get(sql)
+        if statement is None:
+            statement = self._statements[sql] = _PLACEHOLDER.sub(r"?\1", sql)
+        connection = self._connection or self._connect()
+        # one statement is one read snapshot: consistent without an explicit transaction
+        return connection.execute(statement, args).fetchall()
+
+    def id_param(self, value: uuid.UUID) -> str:
+        return value.hex
+
+    def time_param(self, value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class PostgresReader(Reader):
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int) -> None:
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.pool_size = max(pool_size, 1)
+        self._pool: Any = None
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> Any:
+        import asyncpg
+
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self.dsn, min_size=1, max_size=self.pool_size, reset=_keep_session
+                )
+        return self._pool
+
+    async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        pool = self._pool or await self._open()
+        return await pool.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    def id_param(self, value: uuid.UUID) -> uuid.UUID:
+        return value
+
+    def time_param(self, value: datetime) -> datetime:
+        return value
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _keep_session(connection: Any) -> None:
+    """The reader only runs single SELECTs, which leave no session state behind: skip the reset
+    statements asyncpg would otherwise send each time a connection goes back to the pool."""
+
+
+def reader_for(url: str, pool_size: int) -> Reader:
+    if url.startswith("sqlite"):
+        return SqliteReader(make_url(url).database or ":memory:")
+    return PostgresReader(url, pool_size)
