@@ -66,13 +66,13 @@ format: $(STAMP)
 
 # regenerate the initial schema migration from the models (before the first release only);
 # the hand-written migrations after it are set aside meanwhile and put back
-migration: $(STAMP)
-	set -e; aside=$$(mktemp -d); mv migrations/versions/*.py $$aside/; rm -f $$aside/0001_*.py; \
-	trap 'mv $$aside/*.py migrations/versions/ 2>/dev/null || true' EXIT; \
-	rm -f /tmp/jangteo-autogen.db; \
-	JANGTEO_DATABASE_URL=sqlite+aiosqlite:////tmp/jangteo-autogen.db \
-	  $(BIN)/alembic revision --autogenerate -m initial --rev-id 0001 --head base; \
-	rm -f /tmp/jangteo-autogen.db
+migration: $(STAMP)  # make migration id=0004 m="what changed": a new revision from the models
+	@test -n "$(id)" -a -n "$(m)" || { echo 'usage: make migration id=0004 m="what changed"'; exit 2; }
+	set -e; rm -f /tmp/jangteo-autogen.db; \
+	trap 'rm -f /tmp/jangteo-autogen.db' EXIT; \
+	export JANGTEO_DATABASE_URL=sqlite+aiosqlite:////tmp/jangteo-autogen.db; \
+	$(BIN)/jangteo migrate; \
+	$(BIN)/alembic revision --autogenerate -m "$(m)" --rev-id $(id)
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -16,6 +16,7 @@ from jangteo.accounts.api import router as accounts_router
 from jangteo.analytics.api import router as analytics_router
 from jangteo.bootstrap import build_platform
 from jangteo.catalog.api import router as catalog_router
+from jangteo.community.api import router as community_router
 from jangteo.core.clock import Clock
 from jangteo.core.errors import install_error_handlers
 from jangteo.core.events import dispatch_pending
@@ -119,6 +120,7 @@ def create_app(
         catalog_router,
         orders_router,
         coupons_router,
+        community_router,
         trust_router,
         analytics_router,
     ):

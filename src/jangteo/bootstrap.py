@@ -7,6 +7,7 @@ from jangteo.core.clock import Clock, SystemClock
 from jangteo.core.db import Database
 from jangteo.core.events import EventBus
 from jangteo.core.jobs import JobRunner
+from jangteo.core.media import LocalMediaStorage
 from jangteo.core.platform import Platform
 from jangteo.core.ratelimit import RateLimiter
 from jangteo.core.security import PasswordHasher, TokenSigner
@@ -34,6 +35,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         ),
         signer=TokenSigner(settings.resolved_secret_key(), settings.access_token_ttl_seconds),
     )
+    platform.adapters["media"] = LocalMediaStorage(settings.media_dir)
     for register in _domain_registrations():
         register(platform)
     return platform

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jangteo.accounts.models
 import jangteo.catalog.models
+import jangteo.community.models
 import jangteo.core.models
 import jangteo.orders.models  # noqa: F401
 from jangteo.core.db import Base

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     toss_api_base: str = "https://api.tosspayments.com"
     toss_timeout_seconds: float = 10.0
 
+    # community: activity points (paid through the wallet, capped per Seoul day) and the daily
+    # posting limits, lower for accounts younger than community_new_account_hours
+    community_post_points: int = 10
+    community_daily_points_cap: int = 50
+    community_new_account_hours: int = 72
+    community_new_posts_per_day: int = 3
+    community_new_comments_per_day: int = 20
+    community_posts_per_day: int = 30
+    community_comments_per_day: int = 300
+
     # requests and uploads
     max_request_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024

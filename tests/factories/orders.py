@@ -124,3 +124,20 @@ async def coupon_status(client: httpx.AsyncClient, member: Member, member_coupon
         if any(item["id"] == member_coupon_id for item in response.json()["items"]):
             return status
     raise AssertionError(f"coupon {member_coupon_id} not in the wallet")
+
+
+async def deliver_order(
+    client: httpx.AsyncClient, staff: Member, order: dict[str, Any]
+) -> dict[str, Any]:
+    """Move a paid order through preparing and shipped to delivered, as staff."""
+    body: dict[str, Any] = {}
+    for to in ("preparing", "shipped", "delivered"):
+        extra = {"tracking_number": "CJ1234567890"} if to == "shipped" else {}
+        response = await client.post(
+            f"/api/v1/admin/orders/{order['id']}/transitions",
+            json={"to": to, **extra},
+            headers=staff.headers,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+    return body

@@ -7,7 +7,6 @@ once per (variant, reference), so the ledger of a variant always sums to its sto
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,8 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import anyio.to_thread
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -41,6 +38,7 @@ from jangteo.core.clock import Clock
 from jangteo.core.errors import InvalidInput, NotFound, define
 from jangteo.core.ids import short_code, uuid7
 from jangteo.core.korean import normalize
+from jangteo.core.media import LocalMediaStorage, store_image
 from jangteo.core.pagination import cursor_keys, decode_cursor, encode_cursor
 
 OutOfStock = define("out-of-stock", 409, "The item is out of stock.")
@@ -61,17 +59,12 @@ CategoryInUse = define(
 InvalidCategoryMove = define(
     "invalid-category-move", 409, "A category cannot be moved under itself or too deep."
 )
-UnsupportedImage = define(
-    "unsupported-image", 415, "The file is not a JPEG, PNG, WebP or GIF image."
-)
-ImageTooLarge = define("image-too-large", 413, "The image has too many pixels.")
 TooManyImages = define("too-many-images", 409, "The product already has the most images allowed.")
 
 ProductStatus = Literal["draft", "active", "archived"]
 
 MAX_CATEGORY_DEPTH = 6
 MAX_IMAGES_PER_PRODUCT = 20
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 MEDIA_URL_PREFIX = "/media/products/"
 _SLUG_SEPARATORS = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
 
@@ -1261,44 +1254,9 @@ async def variant_snapshots(
 # images
 
 
-# what the writers may carry over from the original: how it looks, never who/where/when
-_KEPT_IMAGE_INFO = ("transparency", "duration", "loop", "background", "disposal", "icc_profile")
-
-
-def _reencode_image(data: bytes, max_pixels: int) -> tuple[bytes, str]:
-    """The image re-encoded from its pixels, without EXIF, XMP, comments or other metadata."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format or ""
-            if kind not in IMAGE_FORMATS:
-                raise UnsupportedImage(format=kind or None)
-            width, height = image.size
-            frames = getattr(image, "n_frames", 1)
-            if width * height > max_pixels or width * height * frames > max_pixels * 4:
-                raise ImageTooLarge(max_pixels=max_pixels)
-            if frames > 1:
-                picture = image  # an animation keeps its frames
-            else:
-                # turned the way its EXIF says, since the EXIF is about to go
-                picture = ImageOps.exif_transpose(image)
-                if kind == "JPEG" and picture.mode not in {"RGB", "L", "CMYK"}:
-                    picture = picture.convert("RGB")
-            kept = {k: picture.info[k] for k in _KEPT_IMAGE_INFO if k in picture.info}
-            # the writers copy some metadata (comments) from `info` unless it is gone
-            picture.info = dict(kept)
-            out = io.BytesIO()
-            extra = {"icc_profile": kept["icc_profile"]} if "icc_profile" in kept else {}
-            picture.save(out, format=kind, save_all=frames > 1, **extra)
-            return out.getvalue(), IMAGE_FORMATS[kind]
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(max_pixels=max_pixels) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedImage() from exc
-
-
-def _write_file(directory: Path, name: str, data: bytes) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_bytes(data)
+def _product_media(media_dir: Path) -> LocalMediaStorage:
+    # `products/<name>` is served at MEDIA_URL_PREFIX + name, the URL kept in image rows
+    return LocalMediaStorage(media_dir, url_prefix="/media/")
 
 
 async def store_product_image(media_dir: Path, data: bytes, *, max_pixels: int) -> str:
@@ -1306,17 +1264,16 @@ async def store_product_image(media_dir: Path, data: bytes, *, max_pixels: int) 
 
     The kind is decided by the content, never by the file name or declared type.
     """
-    cleaned, extension = await anyio.to_thread.run_sync(_reencode_image, data, max_pixels)
-    name = f"{uuid7().hex}.{extension}"
-    await anyio.to_thread.run_sync(_write_file, media_dir / "products", name, cleaned)
-    return MEDIA_URL_PREFIX + name
+    stored = await store_image(
+        _product_media(media_dir), data, folder="products", max_pixels=max_pixels, thumb_sides=()
+    )
+    return stored.url
 
 
 async def discard_stored_image(media_dir: Path, url: str) -> None:
     """Remove a stored upload no image row refers to (never written, or removed)."""
     if url.startswith(MEDIA_URL_PREFIX):
-        path = media_dir / "products" / url.removeprefix(MEDIA_URL_PREFIX)
-        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+        await _product_media(media_dir).delete(url)
 
 
 async def add_product_image(

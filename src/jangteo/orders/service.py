@@ -1830,3 +1830,11 @@ async def top_products(
         )
         for row in rows
     ]
+
+
+async def has_delivered_order(session: AsyncSession, member_id: uuid.UUID) -> bool:
+    """Whether the member has received at least one order (a verified buyer)."""
+    found = await session.scalar(
+        select(Order.id).where(Order.member_id == member_id, Order.status == "delivered").limit(1)
+    )
+    return found is not None

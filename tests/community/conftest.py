@@ -1,0 +1,15 @@
+"""Community tests run with accounts old enough to post freely, unless a test says otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import Backend, make_settings
+
+from jangteo.settings import Settings
+
+
+@pytest.fixture
+def settings(backend: Backend, tmp_path: Path) -> Settings:
+    return make_settings(backend, tmp_path, community_new_account_hours=0)

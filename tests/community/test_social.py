@@ -1,0 +1,100 @@
+"""Follows, blocks, profiles and feeds (following, profile, space), with stable cursors."""
+
+from __future__ import annotations
+
+import httpx
+from tests.factories.accounts import make_staff, signup_member
+from tests.factories.community import feed_ids, make_post, make_space
+
+from jangteo.core.platform import Platform
+
+
+async def test_follow_lists_profiles_and_the_following_feed(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    reader, stylist, stranger = [await signup_member(client) for _ in range(3)]
+    await make_space(client, owner, slug="style")
+    followed_post = await make_post(client, stylist, "style", body="오늘의 코디")
+    await make_post(client, stranger, "style", body="모르는 사람 글")
+
+    assert (
+        await client.put(f"/api/v1/members/{stylist.id}/follow", headers=reader.headers)
+    ).status_code == 204
+    await client.put(f"/api/v1/members/{stylist.id}/follow", headers=reader.headers)  # again
+    myself = await client.put(f"/api/v1/members/{reader.id}/follow", headers=reader.headers)
+    assert myself.status_code == 422
+    ghost = await client.put(
+        "/api/v1/members/01950000-0000-7000-8000-000000000000/follow", headers=reader.headers
+    )
+    assert ghost.status_code == 404
+
+    profile = await client.get(f"/api/v1/members/{stylist.id}/profile", headers=reader.headers)
+    assert profile.json() == {
+        "id": stylist.id,
+        "nickname": stylist.nickname,
+        "followers": 1,
+        "following": 0,
+        "i_follow": True,
+        "i_block": False,
+    }
+    followers = await client.get(f"/api/v1/members/{stylist.id}/followers")
+    assert followers.json()["items"] == [{"id": reader.id, "nickname": reader.nickname}]
+    following = await client.get(f"/api/v1/members/{reader.id}/following")
+    assert following.json()["items"] == [{"id": stylist.id, "nickname": stylist.nickname}]
+
+    assert await feed_ids(client, "/api/v1/feed", reader, following="true") == [followed_post["id"]]
+    assert await feed_ids(client, f"/api/v1/members/{stylist.id}/posts") == [followed_post["id"]]
+    # a visitor follows no one
+    assert await feed_ids(client, "/api/v1/feed", following="true") == []
+
+    await client.delete(f"/api/v1/members/{stylist.id}/follow", headers=reader.headers)
+    assert await feed_ids(client, "/api/v1/feed", reader, following="true") == []
+
+
+async def test_blocking_hides_content_and_ends_follows(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    me, them = await signup_member(client), await signup_member(client)
+    await make_space(client, owner, slug="quiet")
+    theirs = await make_post(client, them, "quiet", body="시끄러운 글 #소음")
+    await client.put(f"/api/v1/members/{them.id}/follow", headers=me.headers)
+    await client.put(f"/api/v1/members/{me.id}/follow", headers=them.headers)
+
+    assert (
+        await client.put(f"/api/v1/members/{them.id}/block", headers=me.headers)
+    ).status_code == 204
+    blocks = await client.get("/api/v1/me/blocks", headers=me.headers)
+    assert blocks.json()["items"] == [{"id": them.id, "nickname": them.nickname}]
+    for path, params in (
+        ("/api/v1/feed", {}),
+        ("/api/v1/spaces/quiet/posts", {}),
+        ("/api/v1/hashtags/소음/posts", {}),
+    ):
+        assert theirs["id"] not in await feed_ids(client, path, me, **params)
+        assert theirs["id"] in await feed_ids(client, path, **params)
+    profile = await client.get(f"/api/v1/members/{them.id}/profile", headers=me.headers)
+    assert profile.json()["i_block"] is True
+    assert profile.json()["followers"] == 0 and profile.json()["following"] == 0
+
+    await client.delete(f"/api/v1/members/{them.id}/block", headers=me.headers)
+    assert theirs["id"] in await feed_ids(client, "/api/v1/feed", me)
+
+
+async def test_feed_pages_stay_stable_while_new_posts_arrive(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    writer = await signup_member(client)
+    await make_space(client, owner, slug="busy")
+    posts = [await make_post(client, writer, "busy", body=f"글 {n}") for n in range(5)]
+    first = await client.get("/api/v1/spaces/busy/posts", params={"limit": 2})
+    assert [p["id"] for p in first.json()["items"]] == [posts[4]["id"], posts[3]["id"]]
+    # two new posts arrive between the pages
+    await make_post(client, writer, "busy", body="새 글 1")
+    await make_post(client, writer, "busy", body="새 글 2")
+    rest = await feed_ids(
+        client, "/api/v1/spaces/busy/posts", limit=2, cursor=first.json()["next_cursor"]
+    )
+    assert rest == [posts[2]["id"], posts[1]["id"], posts[0]["id"]]
