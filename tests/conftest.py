@@ -166,6 +166,7 @@ async def platform(settings: Settings, clock: FrozenClock) -> AsyncIterator[Plat
     platform = build_platform(settings, clock)
     yield platform
     await platform.cache.close()
+    await platform.pubsub.close()
     await platform.db.dispose()
 
 

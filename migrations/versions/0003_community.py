@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 15:08:12.097890
+Create Date: 2026-11-24 15:20:39.752845
 """
 
 from __future__ import annotations
@@ -69,6 +69,25 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "community_notifications",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("post_id", sa.Uuid(), nullable=True),
+        sa.Column("comment_id", sa.Uuid(), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_notifications")),
+    )
+    with op.batch_alter_table("community_notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_community_notifications_list", ["member_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_community_notifications_unread", ["member_id", "read_at"], unique=False
+        )
+
+    op.create_table(
         "community_reactions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("target_type", sa.String(length=10), nullable=False),
@@ -124,6 +143,42 @@ def upgrade() -> None:
         sa.UniqueConstraint("space_id", "slug", name=op.f("uq_community_boards_space_id_slug")),
     )
     op.create_table(
+        "community_chat_rooms",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("space_id", sa.Uuid(), nullable=False),
+        sa.Column("slug", sa.String(length=80), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("slow_mode_seconds", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["space_id"],
+            ["community_spaces.id"],
+            name=op.f("fk_community_chat_rooms_space_id_community_spaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_chat_rooms")),
+        sa.UniqueConstraint("space_id", "slug", name=op.f("uq_community_chat_rooms_space_id_slug")),
+    )
+    op.create_table(
+        "community_meetups",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("space_id", sa.Uuid(), nullable=True),
+        sa.Column("host_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("topic", sa.String(length=40), nullable=False),
+        sa.Column("perk_coupon_id", sa.Uuid(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["space_id"],
+            ["community_spaces.id"],
+            name=op.f("fk_community_meetups_space_id_community_spaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_meetups")),
+    )
+    op.create_table(
         "community_space_members",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("space_id", sa.Uuid(), nullable=False),
@@ -150,6 +205,71 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_community_space_members_member", ["member_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "community_chat_messages",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("room_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("body", sa.String(length=1000), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("deleted_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["room_id"],
+            ["community_chat_rooms.id"],
+            name=op.f("fk_community_chat_messages_room_id_community_chat_rooms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_chat_messages")),
+    )
+    with op.batch_alter_table("community_chat_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_community_chat_messages_room", ["room_id", "id"], unique=False)
+
+    op.create_table(
+        "community_chat_sanctions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("room_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.String(length=200), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["room_id"],
+            ["community_chat_rooms.id"],
+            name=op.f("fk_community_chat_sanctions_room_id_community_chat_rooms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_chat_sanctions")),
+        sa.UniqueConstraint(
+            "room_id",
+            "member_id",
+            "kind",
+            name=op.f("uq_community_chat_sanctions_room_id_member_id_kind"),
+        ),
+    )
+    op.create_table(
+        "community_meetup_sessions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("meetup_id", sa.Uuid(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("confirmed_count", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meetup_id"],
+            ["community_meetups.id"],
+            name=op.f("fk_community_meetup_sessions_meetup_id_community_meetups"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_meetup_sessions")),
+    )
+    with op.batch_alter_table("community_meetup_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_community_meetup_sessions_meetup", ["meetup_id", "starts_at"], unique=False
         )
 
     op.create_table(
@@ -223,6 +343,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("removed_reason", sa.String(length=200), nullable=True),
         sa.Column("like_count", sa.Integer(), nullable=False),
+        sa.Column("official", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -241,6 +362,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_community_comments_post", ["post_id", "id"], unique=False)
 
     op.create_table(
+        "community_polls",
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("results_visibility", sa.String(length=12), nullable=False),
+        sa.Column("vote_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_posts.id"],
+            name=op.f("fk_community_polls_post_id_community_posts"),
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_community_polls")),
+    )
+    op.create_table(
         "community_post_hashtags",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tag", sa.String(length=60), nullable=False),
@@ -257,6 +391,98 @@ def upgrade() -> None:
     with op.batch_alter_table("community_post_hashtags", schema=None) as batch_op:
         batch_op.create_index(
             "ix_community_post_hashtags_recent", ["created_at", "tag"], unique=False
+        )
+
+    op.create_table(
+        "community_post_images",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("thumbnail_url", sa.String(length=500), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_posts.id"],
+            name=op.f("fk_community_post_images_post_id_community_posts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_post_images")),
+    )
+    with op.batch_alter_table("community_post_images", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_community_post_images_post", ["post_id", "position"], unique=False
+        )
+
+    op.create_table(
+        "community_questions",
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=True),
+        sa.Column("bounty", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("accepted_comment_id", sa.Uuid(), nullable=True),
+        sa.Column("answerer_id", sa.Uuid(), nullable=True),
+        sa.Column("bonus", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_posts.id"],
+            name=op.f("fk_community_questions_post_id_community_posts"),
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_community_questions")),
+    )
+    with op.batch_alter_table("community_questions", schema=None) as batch_op:
+        batch_op.create_index("ix_community_questions_open", ["status", "expires_at"], unique=False)
+        batch_op.create_index(
+            "ix_community_questions_product", ["product_id", "post_id"], unique=False
+        )
+
+    op.create_table(
+        "community_reviews",
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("order_line_id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("helpful_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_posts.id"],
+            name=op.f("fk_community_reviews_post_id_community_posts"),
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_community_reviews")),
+        sa.UniqueConstraint("order_line_id", name=op.f("uq_community_reviews_order_line_id")),
+    )
+    with op.batch_alter_table("community_reviews", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_community_reviews_product", ["product_id", "post_id"], unique=False
+        )
+
+    op.create_table(
+        "community_rsvps",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("session_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["community_meetup_sessions.id"],
+            name=op.f("fk_community_rsvps_session_id_community_meetup_sessions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_rsvps")),
+        sa.UniqueConstraint(
+            "session_id", "member_id", name=op.f("uq_community_rsvps_session_id_member_id")
+        ),
+    )
+    with op.batch_alter_table("community_rsvps", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_community_rsvps_queue", ["session_id", "status", "id"], unique=False
         )
 
     op.create_table(
@@ -278,16 +504,153 @@ def upgrade() -> None:
             "post_id", "number", name=op.f("uq_community_thread_aliases_post_id_number")
         ),
     )
+    op.create_table(
+        "community_helpful_votes",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_reviews.post_id"],
+            name=op.f("fk_community_helpful_votes_post_id_community_reviews"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_helpful_votes")),
+        sa.UniqueConstraint(
+            "post_id", "member_id", name=op.f("uq_community_helpful_votes_post_id_member_id")
+        ),
+    )
+    op.create_table(
+        "community_poll_options",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=100), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=True),
+        sa.Column("vote_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_polls.post_id"],
+            name=op.f("fk_community_poll_options_post_id_community_polls"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_poll_options")),
+        sa.UniqueConstraint(
+            "post_id", "position", name=op.f("uq_community_poll_options_post_id_position")
+        ),
+    )
+    with op.batch_alter_table("community_poll_options", schema=None) as batch_op:
+        batch_op.create_index("ix_community_poll_options_product", ["product_id"], unique=False)
+
+    op.create_table(
+        "community_product_tags",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("image_id", sa.Uuid(), nullable=True),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=True),
+        sa.Column("x", sa.Double(), nullable=False),
+        sa.Column("y", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["image_id"],
+            ["community_post_images.id"],
+            name=op.f("fk_community_product_tags_image_id_community_post_images"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_posts.id"],
+            name=op.f("fk_community_product_tags_post_id_community_posts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_product_tags")),
+    )
+    with op.batch_alter_table("community_product_tags", schema=None) as batch_op:
+        batch_op.create_index("ix_community_product_tags_post", ["post_id"], unique=False)
+        batch_op.create_index(
+            "ix_community_product_tags_product", ["product_id", "post_id"], unique=False
+        )
+
+    op.create_table(
+        "community_review_revisions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_reviews.post_id"],
+            name=op.f("fk_community_review_revisions_post_id_community_reviews"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_review_revisions")),
+    )
+    with op.batch_alter_table("community_review_revisions", schema=None) as batch_op:
+        batch_op.create_index("ix_community_review_revisions_post", ["post_id", "id"], unique=False)
+
+    op.create_table(
+        "community_poll_votes",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("post_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("option_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["option_id"],
+            ["community_poll_options.id"],
+            name=op.f("fk_community_poll_votes_option_id_community_poll_options"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["community_polls.post_id"],
+            name=op.f("fk_community_poll_votes_post_id_community_polls"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_poll_votes")),
+        sa.UniqueConstraint(
+            "post_id", "member_id", name=op.f("uq_community_poll_votes_post_id_member_id")
+        ),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("community_poll_votes")
+    with op.batch_alter_table("community_review_revisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_review_revisions_post")
+
+    op.drop_table("community_review_revisions")
+    with op.batch_alter_table("community_product_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_product_tags_product")
+        batch_op.drop_index("ix_community_product_tags_post")
+
+    op.drop_table("community_product_tags")
+    with op.batch_alter_table("community_poll_options", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_poll_options_product")
+
+    op.drop_table("community_poll_options")
+    op.drop_table("community_helpful_votes")
     op.drop_table("community_thread_aliases")
+    with op.batch_alter_table("community_rsvps", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_rsvps_queue")
+
+    op.drop_table("community_rsvps")
+    with op.batch_alter_table("community_reviews", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_reviews_product")
+
+    op.drop_table("community_reviews")
+    with op.batch_alter_table("community_questions", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_questions_product")
+        batch_op.drop_index("ix_community_questions_open")
+
+    op.drop_table("community_questions")
+    with op.batch_alter_table("community_post_images", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_post_images_post")
+
+    op.drop_table("community_post_images")
     with op.batch_alter_table("community_post_hashtags", schema=None) as batch_op:
         batch_op.drop_index("ix_community_post_hashtags_recent")
 
     op.drop_table("community_post_hashtags")
+    op.drop_table("community_polls")
     with op.batch_alter_table("community_comments", schema=None) as batch_op:
         batch_op.drop_index("ix_community_comments_post")
 
@@ -303,14 +666,30 @@ def downgrade() -> None:
         batch_op.drop_index("ix_community_posts_author")
 
     op.drop_table("community_posts")
+    with op.batch_alter_table("community_meetup_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_meetup_sessions_meetup")
+
+    op.drop_table("community_meetup_sessions")
+    op.drop_table("community_chat_sanctions")
+    with op.batch_alter_table("community_chat_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_chat_messages_room")
+
+    op.drop_table("community_chat_messages")
     with op.batch_alter_table("community_space_members", schema=None) as batch_op:
         batch_op.drop_index("ix_community_space_members_member")
         batch_op.drop_index("ix_community_space_members_list")
 
     op.drop_table("community_space_members")
+    op.drop_table("community_meetups")
+    op.drop_table("community_chat_rooms")
     op.drop_table("community_boards")
     op.drop_table("community_spaces")
     op.drop_table("community_reactions")
+    with op.batch_alter_table("community_notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_community_notifications_unread")
+        batch_op.drop_index("ix_community_notifications_list")
+
+    op.drop_table("community_notifications")
     with op.batch_alter_table("community_follows", schema=None) as batch_op:
         batch_op.drop_index("ix_community_follows_target")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,13 @@ from jangteo.analytics.api import router as analytics_router
 from jangteo.bootstrap import build_platform
 from jangteo.catalog.api import router as catalog_router
 from jangteo.community.api import router as community_router
+from jangteo.community.chat_api import router as chat_router
+from jangteo.community.meetups_api import router as meetups_router
+from jangteo.community.notifications_api import router as notifications_router
+from jangteo.community.polls_api import router as polls_router
+from jangteo.community.questions_api import router as questions_router
+from jangteo.community.reviews_api import router as reviews_router
+from jangteo.community.snaps_api import router as snaps_router
 from jangteo.core.clock import Clock
 from jangteo.core.errors import install_error_handlers
 from jangteo.core.events import dispatch_pending
@@ -70,6 +78,7 @@ def create_app(
             if loop_task is not None:
                 await loop_task
             await platform.cache.close()
+            await platform.pubsub.close()
             await platform.db.dispose()
 
     app = FastAPI(
@@ -87,7 +96,8 @@ def create_app(
     app.add_middleware(
         MicroCacheMiddleware,
         cache=app.state.microcache,
-        prefixes=("/api/v1/products", "/api/v1/brands", "/api/v1/categories"),
+        # the product list and page, brands and categories: the same answer for everyone
+        public_paths=re.compile(r"/api/v1/(products|brands)(/[^/]+)?|/api/v1/categories"),
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -121,6 +131,13 @@ def create_app(
         orders_router,
         coupons_router,
         community_router,
+        questions_router,
+        polls_router,
+        snaps_router,
+        reviews_router,
+        notifications_router,
+        meetups_router,
+        chat_router,
         trust_router,
         analytics_router,
     ):

@@ -9,6 +9,7 @@ from jangteo.core.events import EventBus
 from jangteo.core.jobs import JobRunner
 from jangteo.core.media import LocalMediaStorage
 from jangteo.core.platform import Platform
+from jangteo.core.pubsub import make_pubsub
 from jangteo.core.ratelimit import RateLimiter
 from jangteo.core.security import PasswordHasher, TokenSigner
 from jangteo.settings import Settings
@@ -34,6 +35,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
             settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
         ),
         signer=TokenSigner(settings.resolved_secret_key(), settings.access_token_ttl_seconds),
+        pubsub=make_pubsub(settings.redis_url, settings.redis_prefix),
     )
     platform.adapters["media"] = LocalMediaStorage(settings.media_dir)
     for register in _domain_registrations():
@@ -45,6 +47,7 @@ def _domain_registrations():  # type: ignore[no-untyped-def]
     """Each domain's hook that adds its adapters, job handlers and event subscribers."""
     from jangteo.accounts.wiring import register as accounts
     from jangteo.catalog.wiring import register as catalog
+    from jangteo.community.wiring import register as community
     from jangteo.orders.wiring import register as orders
 
-    return [accounts, catalog, orders]
+    return [accounts, catalog, orders, community]

@@ -44,6 +44,7 @@ async def _with_platform(action):  # type: ignore[no-untyped-def]
         return await action(platform)
     finally:
         await platform.cache.close()
+        await platform.pubsub.close()
         await platform.db.dispose()
 
 

@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     community_new_comments_per_day: int = 20
     community_posts_per_day: int = 30
     community_comments_per_day: int = 300
+    # questions: a bounty is 0 or within these bounds, held from the asker until an answer is
+    # accepted (the platform adds its bonus) or the question expires and the bounty goes back
+    community_min_bounty: int = 10
+    community_max_bounty: int = 10_000
+    community_answer_bonus_points: int = 10
+    community_question_days: int = 7
+    # polls ("골라줘") close at most this many days after they open
+    community_poll_max_days: int = 30
+
+    # snaps and reviews: their activity points (a review with photos earns more), photos per
+    # post, photo uploads per member and hour, and how long an upload waits to be attached
+    community_snap_points: int = 30
+    community_photo_review_points: int = 50
+    community_review_points: int = 20
+    community_max_post_images: int = 10
+    community_image_uploads_per_hour: int = 60
+    community_image_token_ttl_seconds: int = 24 * 3600
+
+    # chat rooms: messages a member may send per 10 seconds, and messages per history page
+    chat_rate_per_10s: int = 10
+    chat_history_page: int = 50
 
     # requests and uploads
     max_request_bytes: int = 1024 * 1024

@@ -57,3 +57,31 @@ async def test_public_answers_are_held_until_a_staff_write(
     finally:
         await platform.cache.close()
         await platform.db.dispose()
+
+
+async def test_answers_that_depend_on_the_viewer_are_never_cached(
+    backend: Backend, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A product's reviews and snaps carry the viewer's own votes and hide what they blocked:
+    they sit below /api/v1/products but are not public answers."""
+    platform = build_platform(make_settings(backend, tmp_path, catalog_cache_seconds=60), clock)
+    app = create_app(platform.settings, platform=platform)
+    cache: MicroCache = app.state.microcache
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            product = await make_product(platform, stock=5)
+            for path in (
+                f"/api/v1/products/{product.product_id}/reviews",
+                f"/api/v1/products/{product.product_id}/snaps",
+            ):
+                assert (await client.get(path)).status_code == 200
+                assert (await client.get(path)).status_code == 200
+            assert cache.hits == 0
+            await client.get("/api/v1/categories")
+            await client.get("/api/v1/categories")
+            assert cache.hits == 1
+    finally:
+        await platform.cache.close()
+        await platform.db.dispose()

@@ -3,6 +3,7 @@ bookmarks, hashtags, activity points and posting limits."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -332,3 +333,21 @@ async def test_unknown_and_malformed_input_changes_nothing(
     ).status_code == 404
     assert (await client.get("/api/v1/feed", params={"cursor": "!!!"})).status_code == 400
     assert await feed_ids(client, "/api/v1/spaces/input/posts") == []
+
+
+async def test_the_same_reaction_twice_at_once_counts_once(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    author, fan = await signup_member(client), await signup_member(client)
+    await make_space(client, owner, slug="race")
+    post = await make_post(client, author, "race")
+    url = f"/api/v1/posts/{post['id']}/reactions/like"
+    answers = await asyncio.gather(*(client.put(url, headers=fan.headers) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert sorted(a.json()["changed"] for a in answers) == [False, False, False, True]
+    bookmarks = await asyncio.gather(
+        *(client.put(f"/api/v1/posts/{post['id']}/bookmark", headers=fan.headers) for _ in range(3))
+    )
+    assert [b.status_code for b in bookmarks] == [204] * 3
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["like_count"] == 1

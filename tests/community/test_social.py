@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 from tests.factories.accounts import make_staff, signup_member
 from tests.factories.community import feed_ids, make_post, make_space
+from tests.factories.orders import log_in_again
 
+from jangteo.core.clock import FrozenClock
 from jangteo.core.platform import Platform
 
 
@@ -43,13 +45,13 @@ async def test_follow_lists_profiles_and_the_following_feed(
     following = await client.get(f"/api/v1/members/{reader.id}/following")
     assert following.json()["items"] == [{"id": stylist.id, "nickname": stylist.nickname}]
 
-    assert await feed_ids(client, "/api/v1/feed", reader, following="true") == [followed_post["id"]]
+    assert await feed_ids(client, "/api/v1/feed", reader, mode="following") == [followed_post["id"]]
     assert await feed_ids(client, f"/api/v1/members/{stylist.id}/posts") == [followed_post["id"]]
     # a visitor follows no one
-    assert await feed_ids(client, "/api/v1/feed", following="true") == []
+    assert await feed_ids(client, "/api/v1/feed", mode="following") == []
 
     await client.delete(f"/api/v1/members/{stylist.id}/follow", headers=reader.headers)
-    assert await feed_ids(client, "/api/v1/feed", reader, following="true") == []
+    assert await feed_ids(client, "/api/v1/feed", reader, mode="following") == []
 
 
 async def test_blocking_hides_content_and_ends_follows(
@@ -98,3 +100,49 @@ async def test_feed_pages_stay_stable_while_new_posts_arrive(
         client, "/api/v1/spaces/busy/posts", limit=2, cursor=first.json()["next_cursor"]
     )
     assert rest == [posts[2]["id"], posts[1]["id"], posts[0]["id"]]
+
+
+async def test_trending_ranks_by_engagement_that_fades_with_age(
+    client: httpx.AsyncClient, platform: Platform, clock: FrozenClock
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    writer = await signup_member(client)
+    fans = [await signup_member(client) for _ in range(3)]
+    await make_space(client, owner, slug="hot")
+    await make_space(client, owner, slug="hidden-hot", visibility="members_only")
+    old_hit = await make_post(client, writer, "hot", body="어제의 화제")
+    for fan in fans:
+        await client.put(f"/api/v1/posts/{old_hit['id']}/reactions/like", headers=fan.headers)
+    # a members-only post never reaches visitors' trending, however liked
+    secret = await make_post(client, owner, "hidden-hot", body="멤버 전용 인기글")
+    await client.put(f"/api/v1/posts/{secret['id']}/reactions/like", headers=owner.headers)
+    clock.advance(hours=30)
+    writer = await log_in_again(client, writer)
+    fans = [await log_in_again(client, fan) for fan in fans]
+    quiet = await make_post(client, writer, "hot", body="조용한 새 글")
+    fresh_hit = await make_post(client, writer, "hot", body="지금 뜨는 글")
+    await client.put(f"/api/v1/posts/{fresh_hit['id']}/reactions/like", headers=fans[0].headers)
+    for fan in fans[:2]:
+        await client.post(
+            f"/api/v1/posts/{fresh_hit['id']}/comments",
+            json={"body": "좋아요"},
+            headers=fan.headers,
+        )
+    # emoji reactions do not rank
+    for fan in fans:
+        await client.put(f"/api/v1/posts/{quiet['id']}/reactions/fire", headers=fan.headers)
+
+    first = await client.get("/api/v1/feed", params={"mode": "trending", "limit": 2})
+    assert [p["id"] for p in first.json()["items"]] == [fresh_hit["id"], quiet["id"]]
+    # a new post arriving between pages does not shift the ranking being paged
+    await make_post(client, writer, "hot", body="새로 올라온 글")
+    rest = await client.get(
+        "/api/v1/feed",
+        params={"mode": "trending", "limit": 2, "cursor": first.json()["next_cursor"]},
+    )
+    assert [p["id"] for p in rest.json()["items"]] == [old_hit["id"]]
+    assert rest.json()["next_cursor"] is None
+    clock.advance(hours=80)
+    assert (await client.get("/api/v1/feed", params={"mode": "trending"})).json()["items"] == []
+    bad = await client.get("/api/v1/feed", params={"mode": "trending", "cursor": "e30"})
+    assert bad.status_code == 400

@@ -8,7 +8,6 @@ for journeys that need accounts made outside the pages (e.g. `createadmin` for t
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,16 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.e2e._browser import BIN, CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, LiveServer
+from tests.serving import free_port
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: browser journeys against a real server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
@@ -48,7 +42,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-nanum")
     var_dir = tmp_path_factory.mktemp("e2e-var")
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from tests.factories.accounts import Member, make_staff, signup_member
 from tests.factories.catalog import make_product
 from tests.factories.coupons import make_coupon
 from tests.factories.orders import order_body, post_order, stock_of
+from tests.serving import free_port
 
 from jangteo.core.platform import Platform
 from jangteo.settings import Settings
@@ -97,12 +97,6 @@ async def test_fifty_buyers_one_coupon_for_ten_exactly_ten_orders(
     assert view.json()["issued_count"] == STOCK
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JANGTEO_")}
     env.update(
@@ -132,7 +126,7 @@ def _servers(settings: Settings, tmp_path: Path, count: int) -> Iterator[list[st
     env = _server_env(settings, tmp_path / "var")
     try:
         for n in range(count):
-            port = _free_port()
+            port = free_port()
             log = (tmp_path / f"server-{n}.log").open("wb")
             processes.append(
                 subprocess.Popen(

@@ -103,7 +103,14 @@ async def test_another_members_order_is_the_404_page(
 
 
 async def test_member_pages_send_visitors_to_the_log_in_page(client: httpx.AsyncClient) -> None:
-    for path in ["/my/orders", "/my/wallet", "/my/coupons", "/my/security", "/checkout"]:
+    for path in [
+        "/my/orders",
+        "/my/wallet",
+        "/my/coupons",
+        "/my/security",
+        "/checkout",
+        "/notifications",
+    ]:
         response = await client.get(path)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/login?next=")

@@ -1614,3 +1614,83 @@ async def member_wallet_entries(
     """A member's points ledger for staff, newest first; NotFound for an unknown member."""
     await _member(session, member_id)
     return await list_wallet_entries(session, member_id, limit=limit, cursor=cursor)
+
+
+async def members_by_nickname(
+    session: AsyncSession, nicknames: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """Active members by nickname (matched as nicknames are: NFKC, case-insensitive)."""
+    keys = {_nickname_key(n): n for n in nicknames}
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Member.nickname_key, Member.id).where(
+            Member.nickname_key.in_(list(keys)), Member.status == "active"
+        )
+    )
+    return {keys[key]: member_id for key, member_id in rows}
+
+
+# --- held points: set aside from one member, later paid to a member ---------------------------
+
+# the counter account of points set aside (a question's bounty): it holds them between the
+# debit of the member who put them up and the credit of whoever receives them
+HELD = "platform:held"
+
+
+async def hold_points(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    member_id: uuid.UUID,
+    amount: int,
+    reason: str,
+    reference: str,
+) -> int:
+    """Set points aside from a member's wallet, oldest-expiring first; the new balance.
+
+    Raises InsufficientPoints (409) when the balance is lower. The same reference applies once.
+    """
+    return await _debit(
+        session,
+        clock,
+        member_id=member_id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        counter_account=HELD,
+    )
+
+
+async def release_held_points(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    member_id: uuid.UUID,
+    amount: int,
+    reason: str,
+    reference: str,
+    expiry_days: int = 365,
+) -> int:
+    """Pay points set aside by `hold_points` to a member (a winner, or the holder back); the
+    new balance. They expire `expiry_days` from now. The same reference applies once."""
+    return await _credit(
+        session,
+        clock,
+        member_id=member_id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        expires_at=None,
+        expiry_days=expiry_days,
+        counter_account=HELD,
+    )
+
+
+async def nicknames(session: AsyncSession, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The nicknames of these members, in one light query (for showing authors in lists)."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(select(Member.id, Member.nickname).where(Member.id.in_(ids)))
+    return {member_id: nickname for member_id, nickname in rows}

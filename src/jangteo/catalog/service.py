@@ -1348,3 +1348,49 @@ async def remove_product_image(
 
 async def count_products(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Product)) or 0)
+
+
+async def active_product_names(
+    session: AsyncSession, product_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of those of `product_ids` that are on sale; others are left out."""
+    ids = set(product_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Product.id, Product.name).where(Product.id.in_(ids), Product.status == "active")
+    )
+    return {product_id: name for product_id, name in rows}
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """A product as a link to it shows it: name, price from, first picture, on sale or not."""
+
+    id: uuid.UUID
+    name: str
+    price: int
+    image: str | None
+    on_sale: bool
+
+
+async def product_cards(
+    session: AsyncSession, product_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ProductCard]:
+    """The products among `product_ids` that exist (drafts and archived ones too, marked not
+    on sale), in two queries."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    products = (await session.scalars(select(Product).where(Product.id.in_(ids)))).all()
+    images = await _first_images(session, [p.id for p in products])
+    return {
+        p.id: ProductCard(
+            id=p.id,
+            name=p.name,
+            price=p.price,
+            image=images[p.id].url if p.id in images else None,
+            on_sale=p.status == "active",
+        )
+        for p in products
+    }

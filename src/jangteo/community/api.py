@@ -105,6 +105,7 @@ def _comment_out(view: service.CommentView) -> schemas.CommentOut:
         status=c.status,
         removed_reason=c.removed_reason,
         like_count=c.like_count,
+        official=c.official,
         my_reactions=view.my_reactions,
         created_at=c.created_at,
         edited_at=c.edited_at,
@@ -667,17 +668,23 @@ async def my_blocks(platform: PlatformDep, member: CurrentMember) -> schemas.Mem
 async def home_feed(
     platform: PlatformDep,
     principal: OptionalMember,
-    following: bool = False,
+    mode: Literal["latest", "following", "trending"] = "latest",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> schemas.PostPage:
-    """Newest posts the viewer may read, or (following=true) those of the members they follow."""
+    """The posts the viewer may read: newest first (latest), by the members they follow
+    (following), or by engagement that fades with age over the last 72 hours (trending)."""
+    viewer = _viewer(principal)
     async with platform.db.read() as session:
-        return _page(
-            await service.feed(
-                session, _viewer(principal), following=following, limit=limit, cursor=cursor
+        if mode == "trending":
+            page = await service.trending(
+                session, platform.clock, viewer, limit=limit, cursor=cursor
             )
-        )
+        else:
+            page = await service.feed(
+                session, viewer, following=mode == "following", limit=limit, cursor=cursor
+            )
+    return _page(page)
 
 
 @router.get("/hashtags/trending", response_model=schemas.HashtagList)

@@ -206,6 +206,7 @@ class CommentOut(BaseModel):
     status: str
     removed_reason: str | None
     like_count: int
+    official: bool = Field(description="an answer from the shop or the brand")
     my_reactions: list[str]
     created_at: datetime
     edited_at: datetime | None

@@ -16,11 +16,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.accounts import service as accounts
+from jangteo.community import notifications
 from jangteo.community.models import (
     ActivityCount,
     Block,
@@ -37,9 +51,10 @@ from jangteo.community.models import (
 )
 from jangteo.core.audit import record_audit
 from jangteo.core.clock import Clock, to_seoul
+from jangteo.core.db import plan_for_these_values
 from jangteo.core.errors import Forbidden, InvalidInput, NotFound, define
 from jangteo.core.ids import short_code
-from jangteo.core.pagination import id_after, id_cursor
+from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor, id_after, id_cursor
 
 SpaceSlugTaken = define("space-slug-taken", 409, "A space with this address already exists.")
 BoardSlugTaken = define("board-slug-taken", 409, "This space already has a board at this address.")
@@ -149,7 +164,22 @@ def normalize_tag(tag: str) -> str:
     return unicodedata.normalize("NFKC", tag).lstrip("#").lower()
 
 
-async def _flush_unique(session: AsyncSession, conflict: type[Exception]) -> None:
+async def _insert_if_new(session: AsyncSession, row: Any) -> bool:
+    """Insert a row unless it breaks a unique key (someone made it first); whether it was new.
+
+    The row joins the session inside the savepoint, so that a collision takes it back out: a
+    row added before would stay pending and fail the whole transaction at the next flush.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def flush_unique(session: AsyncSession, conflict: type[Exception]) -> None:
     try:
         async with session.begin_nested():
             await session.flush()
@@ -157,7 +187,7 @@ async def _flush_unique(session: AsyncSession, conflict: type[Exception]) -> Non
         raise conflict() from exc
 
 
-async def _space(session: AsyncSession, ref: str | uuid.UUID) -> Space:
+async def find_space(session: AsyncSession, ref: str | uuid.UUID) -> Space:
     try:
         space_id = ref if isinstance(ref, uuid.UUID) else uuid.UUID(ref)
         query = select(Space).where(Space.id == space_id)
@@ -203,7 +233,7 @@ def _can_write(space: Space, membership: SpaceMember | None, viewer: Viewer) -> 
     return membership is not None and membership.status == "active"
 
 
-def _is_moderator(membership: SpaceMember | None, viewer: Viewer) -> bool:
+def has_moderator_role(membership: SpaceMember | None, viewer: Viewer) -> bool:
     if viewer.staff:
         return True
     return (
@@ -213,7 +243,7 @@ def _is_moderator(membership: SpaceMember | None, viewer: Viewer) -> bool:
     )
 
 
-async def _check_write(
+async def check_write(
     session: AsyncSession, clock: Clock, space: Space, viewer: Viewer
 ) -> SpaceMember | None:
     """The writer's membership, after checking they may write here now."""
@@ -234,7 +264,7 @@ async def _check_write(
     return membership
 
 
-async def _check_read(session: AsyncSession, space: Space, viewer: Viewer) -> SpaceMember | None:
+async def check_read(session: AsyncSession, space: Space, viewer: Viewer) -> SpaceMember | None:
     membership = await _membership(session, space.id, viewer.member_id)
     if not _can_read(space, membership, viewer):
         if membership is not None and membership.status == "banned":
@@ -244,6 +274,47 @@ async def _check_read(session: AsyncSession, space: Space, viewer: Viewer) -> Sp
 
 
 # ---- spaces ---------------------------------------------------------------------------------
+
+# the shop's own space: product reviews, product questions, snaps and polls live on its boards
+SHOP_SPACE = "shop"
+SHOP_BOARDS = {"reviews": "상품 리뷰", "qna": "상품 Q&A", "snaps": "스타일 스냅", "polls": "골라줘"}
+SYSTEM_OWNER = uuid.UUID(int=0)
+
+
+async def shop_board(session: AsyncSession, clock: Clock, board_slug: str) -> Board:
+    """A board of the shop's space, made on first use (public, open to everyone)."""
+    space = await session.scalar(select(Space).where(Space.slug == SHOP_SPACE))
+    now = clock.now()
+    if space is None:
+        space = Space(
+            slug=SHOP_SPACE,
+            name="장터 커뮤니티",
+            visibility="public",
+            join_policy="open",
+            owner_id=SYSTEM_OWNER,
+            created_at=now,
+            updated_at=now,
+        )
+        if not await _insert_if_new(session, space):
+            space = (await session.scalars(select(Space).where(Space.slug == SHOP_SPACE))).one()
+    board = await session.scalar(
+        select(Board).where(Board.space_id == space.id, Board.slug == board_slug)
+    )
+    if board is None:
+        board = Board(
+            space_id=space.id,
+            slug=board_slug,
+            name=SHOP_BOARDS.get(board_slug, board_slug),
+            position=list(SHOP_BOARDS).index(board_slug) if board_slug in SHOP_BOARDS else 99,
+            created_at=now,
+        )
+        if not await _insert_if_new(session, board):
+            board = (
+                await session.scalars(
+                    select(Board).where(Board.space_id == space.id, Board.slug == board_slug)
+                )
+            ).one()
+    return board
 
 
 def _check_rules(visibility: str, join_policy: str, verification: str | None) -> None:
@@ -295,7 +366,7 @@ async def create_space(
         updated_at=now,
     )
     session.add(space)
-    await _flush_unique(session, SpaceSlugTaken)
+    await flush_unique(session, SpaceSlugTaken)
     session.add(
         SpaceMember(
             space_id=space.id,
@@ -331,7 +402,7 @@ async def update_space(
     ip: str | None = None,
 ) -> Space:
     """Change a space's name, description or rules (its owner, or staff)."""
-    space = await _space(session, ref)
+    space = await find_space(session, ref)
     membership = await _membership(session, space.id, viewer.member_id)
     if not viewer.staff and (membership is None or membership.role != "owner"):
         raise Forbidden("Only the owner of the space or staff can change its rules.")
@@ -362,7 +433,7 @@ async def update_space(
 
 
 async def view_space(session: AsyncSession, ref: str, viewer: Viewer) -> SpaceView:
-    space = await _space(session, ref)
+    space = await find_space(session, ref)
     membership = await _membership(session, space.id, viewer.member_id)
     return SpaceView(
         space=space,
@@ -430,7 +501,7 @@ async def join_space(
     """Join a space by its policy: at once (open), with the code (invite), after a delivered
     order or with a pending request that a moderator approves (verified)."""
     assert viewer.member_id is not None
-    space = await _space(session, ref)
+    space = await find_space(session, ref)
     membership = await _membership(session, space.id, viewer.member_id)
     if membership is not None:
         if membership.status == "banned":
@@ -476,7 +547,7 @@ async def _count_members(session: AsyncSession, space_id: uuid.UUID, delta: int)
 
 
 async def leave_space(session: AsyncSession, clock: Clock, ref: str, viewer: Viewer) -> None:
-    space = await _space(session, ref)
+    space = await find_space(session, ref)
     membership = await _membership(session, space.id, viewer.member_id)
     if membership is None or membership.status not in ("active", "pending"):
         return
@@ -490,8 +561,8 @@ async def leave_space(session: AsyncSession, clock: Clock, ref: str, viewer: Vie
 async def _moderated_member(
     session: AsyncSession, ref: str, viewer: Viewer, member_id: uuid.UUID
 ) -> tuple[Space, SpaceMember]:
-    space = await _space(session, ref)
-    if not _is_moderator(await _membership(session, space.id, viewer.member_id), viewer):
+    space = await find_space(session, ref)
+    if not has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         raise Forbidden("Only moderators of the space can do that.")
     target = await _membership(session, space.id, member_id)
     if target is None:
@@ -576,9 +647,9 @@ async def list_space_members(
     cursor: str | None,
 ) -> tuple[list[tuple[SpaceMember, str]], str | None]:
     """Members of a space with their nicknames; pending and banned lists for moderators."""
-    space = await _space(session, ref)
-    membership = await _check_read(session, space, viewer)
-    if status != "active" and not _is_moderator(membership, viewer):
+    space = await find_space(session, ref)
+    membership = await check_read(session, space, viewer)
+    if status != "active" and not has_moderator_role(membership, viewer):
         raise Forbidden("Only moderators can see pending and banned members.")
     query = select(SpaceMember).where(
         SpaceMember.space_id == space.id, SpaceMember.status == status
@@ -609,8 +680,8 @@ async def create_board(
     description: str = "",
     anonymous: bool = False,
 ) -> Board:
-    space = await _space(session, ref)
-    if not _is_moderator(await _membership(session, space.id, viewer.member_id), viewer):
+    space = await find_space(session, ref)
+    if not has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         raise Forbidden("Only moderators of the space can add boards.")
     last = await session.scalar(select(func.max(Board.position)).where(Board.space_id == space.id))
     board = Board(
@@ -623,15 +694,15 @@ async def create_board(
         created_at=clock.now(),
     )
     session.add(board)
-    await _flush_unique(session, BoardSlugTaken)
+    await flush_unique(session, BoardSlugTaken)
     return board
 
 
 async def update_board(
     session: AsyncSession, ref: str, board_slug: str, viewer: Viewer, changes: dict[str, Any]
 ) -> Board:
-    space = await _space(session, ref)
-    if not _is_moderator(await _membership(session, space.id, viewer.member_id), viewer):
+    space = await find_space(session, ref)
+    if not has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         raise Forbidden("Only moderators of the space can change boards.")
     board = await _board(session, space, board_slug)
     for key in ("name", "description", "anonymous", "position", "status"):
@@ -650,8 +721,8 @@ async def _board(session: AsyncSession, space: Space, slug: str) -> Board:
 
 
 async def list_boards(session: AsyncSession, ref: str, viewer: Viewer) -> list[Board]:
-    space = await _space(session, ref)
-    await _check_read(session, space, viewer)
+    space = await find_space(session, ref)
+    await check_read(session, space, viewer)
     return list(
         (
             await session.scalars(
@@ -666,7 +737,7 @@ async def list_boards(session: AsyncSession, ref: str, viewer: Viewer) -> list[B
 # ---- activity: limits and points ------------------------------------------------------------
 
 
-async def _count_activity(
+async def count_activity(
     session: AsyncSession, clock: Clock, member_id: uuid.UUID, action: str
 ) -> ActivityCount:
     """Today's (Seoul) counter of an action, locked for this transaction."""
@@ -679,11 +750,7 @@ async def _count_activity(
     counter = await session.scalar(query.with_for_update())
     if counter is None:
         counter = ActivityCount(member_id=member_id, day=day, action=action, count=0, points=0)
-        session.add(counter)
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError:
+        if not await _insert_if_new(session, counter):
             counter = (await session.scalars(query.with_for_update())).one()
     return counter
 
@@ -706,7 +773,7 @@ async def _take_allowance(
 ) -> ActivityCount:
     """Count one more post or comment today, refusing past the day's limit (lower for accounts
     younger than `new_account_hours`, as Discourse's trust levels do for new users)."""
-    counter = await _count_activity(session, clock, member_id, action)
+    counter = await count_activity(session, clock, member_id, action)
     if not staff:
         new = await _new_account(session, clock, member_id, rules.new_account_hours)
         if action == "post":
@@ -719,7 +786,7 @@ async def _take_allowance(
     return counter
 
 
-async def _reward(
+async def reward(
     session: AsyncSession,
     clock: Clock,
     counter: ActivityCount,
@@ -765,14 +832,18 @@ async def create_post(
     title: str,
     body: str,
     rules: ActivityRules,
+    kind: str = "text",
+    points: int | None = None,
 ) -> Post:
-    """A text post on a board; hashtags are read from the title and body."""
+    """A post on a board; hashtags are read from the title and body. The kinds with more to
+    them (question, poll, snap, review) add their own rows to the post made here; `points`
+    overrides the activity points of a plain post."""
     assert viewer.member_id is not None
-    space = await _space(session, ref)
+    space = await find_space(session, ref)
     board = await _board(session, space, board_slug)
     if board.status != "active":
         raise NotFound("The board does not exist.")
-    await _check_write(session, clock, space, viewer)
+    await check_write(session, clock, space, viewer)
     counter = await _take_allowance(
         session, clock, viewer.member_id, "post", rules, staff=viewer.staff
     )
@@ -782,7 +853,7 @@ async def create_post(
         space_id=space.id,
         board_id=board.id,
         author_id=viewer.member_id,
-        kind="text",
+        kind=kind,
         title=title,
         body=body,
         hashtags=tags,
@@ -794,11 +865,15 @@ async def create_post(
     await _index_hashtags(session, post, tags, now)
     if board.anonymous:
         session.add(ThreadAlias(post_id=post.id, member_id=viewer.member_id, number=0))
-    await _reward(
+    if not board.anonymous:  # a mention would give the anonymous author away
+        await notifications.notify_mentions(
+            session, clock, f"{title} {body}", actor_id=viewer.member_id, post_id=post.id
+        )
+    await reward(
         session,
         clock,
         counter,
-        points=rules.post_points,
+        points=rules.post_points if points is None else points,
         cap=rules.daily_points_cap,
         reason="커뮤니티 글 작성",
         reference=f"community-post:{post.id}",
@@ -821,12 +896,26 @@ async def _post(session: AsyncSession, post_id: uuid.UUID) -> tuple[Post, Space,
     return row[0], row[1], row[2]
 
 
-async def _blocked_ids(session: AsyncSession, member_id: uuid.UUID | None) -> set[uuid.UUID]:
+async def blocked_ids(session: AsyncSession, member_id: uuid.UUID | None) -> set[uuid.UUID]:
     """Members whose content `member_id` does not see: those they blocked."""
     if member_id is None:
         return set()
     rows = await session.scalars(select(Block.blocked_id).where(Block.blocker_id == member_id))
     return set(rows.all())
+
+
+def _any_of(session: AsyncSession, column: Any, ids: list[uuid.UUID]) -> Any:
+    """`column` is one of `ids`: one array parameter on PostgreSQL (a long IN list costs more to
+    send and to plan), IN elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Uuid())))
+    return column.in_(ids)
+
+
+def _not_blocked(author: Any, member_id: uuid.UUID) -> Any:
+    """`author` is not someone `member_id` blocked (whose content is hidden from them); NOT
+    EXISTS, which the planner turns into an anti-join, where NOT IN would not be."""
+    return ~exists().where(Block.blocker_id == member_id, Block.blocked_id == author)
 
 
 async def _blocks(session: AsyncSession, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> bool:
@@ -843,7 +932,7 @@ async def _authors(
     items: Sequence[tuple[uuid.UUID, uuid.UUID, bool]],
 ) -> dict[tuple[uuid.UUID, uuid.UUID], Author]:
     """(post, member, anonymous board) → how the member appears in that thread."""
-    names = await accounts.member_briefs(session, [member for _, member, _ in items])
+    names = await accounts.nicknames(session, [member for _, member, _ in items])
     anonymous_posts = {post for post, _, anonymous in items if anonymous}
     aliases: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     if anonymous_posts:
@@ -862,14 +951,13 @@ async def _authors(
                 member_id=member_id if viewer.staff else None, name=name, anonymous=True
             )
         else:
-            brief = names.get(member_id)
             authors[post_id, member_id] = Author(
-                member_id=member_id, name=brief.nickname if brief else "", anonymous=False
+                member_id=member_id, name=names.get(member_id, ""), anonymous=False
             )
     return authors
 
 
-async def _post_views(
+async def post_views(
     session: AsyncSession, viewer: Viewer, rows: Sequence[tuple[Post, Space, Board]]
 ) -> list[PostView]:
     if not rows:
@@ -879,23 +967,19 @@ async def _post_views(
         session, viewer, [(post.id, post.author_id, board.anonymous) for post, _, board in rows]
     )
     counts: dict[uuid.UUID, dict[str, int]] = {}
-    for target_id, kind, n in await session.execute(
-        select(Reaction.target_id, Reaction.kind, func.count())
+    mine: dict[uuid.UUID, list[str]] = {}
+    # the counts and the viewer's own reactions in one pass
+    own = func.sum(case((Reaction.member_id == viewer.member_id, 1), else_=0))
+    for target_id, kind, n, by_me in await session.execute(
+        select(Reaction.target_id, Reaction.kind, func.count(), own)
         .where(Reaction.target_type == "post", Reaction.target_id.in_(ids))
         .group_by(Reaction.target_id, Reaction.kind)
     ):
         counts.setdefault(target_id, {})[kind] = n
-    mine: dict[uuid.UUID, list[str]] = {}
+        if by_me:
+            mine.setdefault(target_id, []).append(kind)
     bookmarked: set[uuid.UUID] = set()
     if viewer.member_id is not None:
-        for target_id, kind in await session.execute(
-            select(Reaction.target_id, Reaction.kind).where(
-                Reaction.target_type == "post",
-                Reaction.target_id.in_(ids),
-                Reaction.member_id == viewer.member_id,
-            )
-        ):
-            mine.setdefault(target_id, []).append(kind)
         bookmarked = set(
             (
                 await session.scalars(
@@ -919,10 +1003,23 @@ async def _post_views(
     ]
 
 
+async def readable_post(
+    session: AsyncSession, post_id: uuid.UUID, viewer: Viewer
+) -> tuple[Post, Space, Board]:
+    """A post (not deleted) with its space and board, after checking the viewer may read it."""
+    post, space, board = await _post(session, post_id)
+    await check_read(session, space, viewer)
+    return post, space, board
+
+
+async def is_moderator(session: AsyncSession, space: Space, viewer: Viewer) -> bool:
+    return has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer)
+
+
 async def get_post(session: AsyncSession, post_id: uuid.UUID, viewer: Viewer) -> PostView:
     post, space, board = await _post(session, post_id)
-    await _check_read(session, space, viewer)
-    return (await _post_views(session, viewer, [(post, space, board)]))[0]
+    await check_read(session, space, viewer)
+    return (await post_views(session, viewer, [(post, space, board)]))[0]
 
 
 async def real_author(
@@ -966,13 +1063,17 @@ async def edit_post(
     *,
     title: str | None,
     body: str | None,
+    keeps_history: bool = False,
 ) -> Post:
     post, space, _ = await _post(session, post_id)
     if post.author_id != viewer.member_id:
         raise Forbidden("Only the author can edit this post.")
     if post.status != "published":
         raise Forbidden("A removed post cannot be edited.")
-    await _check_write(session, clock, space, viewer)
+    if post.kind == "review" and not keeps_history:
+        # a review's edits keep their history: they go through the reviews module
+        raise InvalidInput("A review is edited through /api/v1/reviews/{id}.")
+    await check_write(session, clock, space, viewer)
     if title is not None:
         post.title = title
     if body is not None:
@@ -1005,7 +1106,7 @@ async def remove_post(
 ) -> Post:
     """A moderator takes a post down for a policy violation; the reason stays visible."""
     post, space, _ = await _post(session, post_id)
-    if not _is_moderator(await _membership(session, space.id, viewer.member_id), viewer):
+    if not has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         raise Forbidden("Only moderators of the space can remove posts.")
     post.status, post.removed_reason, post.updated_at = "removed", reason, clock.now()
     record_audit(
@@ -1037,14 +1138,41 @@ async def _alias_for(session: AsyncSession, post: Post, member_id: uuid.UUID) ->
         last = await session.scalar(
             select(func.max(ThreadAlias.number)).where(ThreadAlias.post_id == post.id)
         )
-        session.add(ThreadAlias(post_id=post.id, member_id=member_id, number=(last or 0) + 1))
-        try:
-            async with session.begin_nested():
-                await session.flush()
+        alias = ThreadAlias(post_id=post.id, member_id=member_id, number=(last or 0) + 1)
+        if await _insert_if_new(session, alias):
             return
-        except IntegrityError:
-            continue  # someone took that number at the same moment: take the next
+        # someone took that number at the same moment: take the next
     raise RuntimeError("could not number the thread alias")
+
+
+async def save_comment(
+    session: AsyncSession,
+    clock: Clock,
+    post: Post,
+    *,
+    author_id: uuid.UUID,
+    body: str,
+    parent_id: uuid.UUID | None = None,
+    official: bool = False,
+) -> Comment:
+    """Store a comment and count it on its post; the caller has checked who may write it."""
+    comment = Comment(
+        post_id=post.id,
+        parent_id=parent_id,
+        author_id=author_id,
+        body=body,
+        official=official,
+        created_at=clock.now(),
+    )
+    session.add(comment)
+    await session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(comment_count=Post.comment_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return comment
 
 
 async def add_comment(
@@ -1061,8 +1189,8 @@ async def add_comment(
     post, space, board = await _post(session, post_id)
     if post.status != "published":
         raise Forbidden("Comments are closed on a removed post.")
-    await _check_read(session, space, viewer)
-    await _check_write(session, clock, space, viewer)
+    await check_read(session, space, viewer)
+    await check_write(session, clock, space, viewer)
     replied_to = post.author_id
     if parent_id is not None:
         parent = await session.get(Comment, parent_id)
@@ -1076,21 +1204,29 @@ async def add_comment(
     await _take_allowance(session, clock, viewer.member_id, "comment", rules, staff=viewer.staff)
     if board.anonymous and viewer.member_id != post.author_id:
         await _alias_for(session, post, viewer.member_id)
-    comment = Comment(
+    comment = await save_comment(
+        session, clock, post, author_id=viewer.member_id, body=body, parent_id=parent_id
+    )
+    await notifications.notify(
+        session,
+        clock,
+        member_id=replied_to,
+        kind="reply" if parent_id else "comment",
+        actor_id=viewer.member_id,
         post_id=post.id,
-        parent_id=parent_id,
-        author_id=viewer.member_id,
-        body=body,
-        created_at=clock.now(),
+        comment_id=comment.id,
+        data={"anonymous": board.anonymous},
     )
-    session.add(comment)
-    await session.execute(
-        update(Post)
-        .where(Post.id == post.id)
-        .values(comment_count=Post.comment_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.flush()
+    if not board.anonymous:
+        await notifications.notify_mentions(
+            session,
+            clock,
+            body,
+            actor_id=viewer.member_id,
+            post_id=post.id,
+            comment_id=comment.id,
+            skip=[replied_to],
+        )
     return comment
 
 
@@ -1105,11 +1241,10 @@ async def list_comments(
     """Comments in the order written (a reply follows its thread by `parent_id`), without
     those of members the viewer blocked."""
     post, space, board = await _post(session, post_id)
-    await _check_read(session, space, viewer)
+    await check_read(session, space, viewer)
     query = select(Comment).where(Comment.post_id == post.id, Comment.status != "deleted")
-    blocked = await _blocked_ids(session, viewer.member_id)
-    if blocked:
-        query = query.where(Comment.author_id.not_in(blocked))
+    if viewer.member_id is not None:
+        query = query.where(_not_blocked(Comment.author_id, viewer.member_id))
     after = id_after(cursor)
     if after is not None:
         query = query.where(Comment.id > after)
@@ -1147,7 +1282,7 @@ async def get_comment(session: AsyncSession, comment_id: uuid.UUID, viewer: View
     if comment is None or comment.status == "deleted":
         raise NotFound("The comment does not exist.")
     post, space, board = await _post(session, comment.post_id)
-    await _check_read(session, space, viewer)
+    await check_read(session, space, viewer)
     return (await _comment_views(session, viewer, post, board, [comment]))[0]
 
 
@@ -1165,7 +1300,7 @@ async def edit_comment(
     comment, _, space = await _comment(session, comment_id)
     if comment.author_id != viewer.member_id or comment.status != "published":
         raise Forbidden("Only the author can edit this comment.")
-    await _check_write(session, clock, space, viewer)
+    await check_write(session, clock, space, viewer)
     comment.body, comment.edited_at = body, clock.now()
     return comment
 
@@ -1183,7 +1318,7 @@ async def delete_comment(
     comment, post, space = await _comment(session, comment_id)
     if comment.author_id == viewer.member_id:
         comment.status = "deleted"
-    elif _is_moderator(await _membership(session, space.id, viewer.member_id), viewer):
+    elif has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         comment.status, comment.removed_reason = "removed", reason or "운영 정책 위반"
         record_audit(
             session,
@@ -1215,7 +1350,7 @@ async def _readable_target(
         post, space, _ = await _post(session, target_id)
     else:
         _, post, space = await _comment(session, target_id)
-    await _check_read(session, space, viewer)
+    await check_read(session, space, viewer)
     return post
 
 
@@ -1236,19 +1371,14 @@ async def react(
     await _readable_target(session, target_type, target_id, viewer)
     model = Post if target_type == "post" else Comment
     if on:
-        session.add(
-            Reaction(
-                target_type=target_type,
-                target_id=target_id,
-                member_id=viewer.member_id,
-                kind=kind,
-                created_at=clock.now(),
-            )
+        reaction = Reaction(
+            target_type=target_type,
+            target_id=target_id,
+            member_id=viewer.member_id,
+            kind=kind,
+            created_at=clock.now(),
         )
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError:
+        if not await _insert_if_new(session, reaction):
             return False
         delta = 1
     else:
@@ -1284,12 +1414,10 @@ async def set_bookmark(
     assert viewer.member_id is not None
     await _readable_target(session, "post", post_id, viewer)
     if on:
-        session.add(Bookmark(member_id=viewer.member_id, post_id=post_id, created_at=clock.now()))
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError:
-            pass  # bookmarked already
+        # bookmarked already when it is not new
+        await _insert_if_new(
+            session, Bookmark(member_id=viewer.member_id, post_id=post_id, created_at=clock.now())
+        )
     else:
         await session.execute(
             delete(Bookmark).where(
@@ -1317,19 +1445,18 @@ async def follow(
         if await accounts.get_member_brief(session, target_id) is None:
             raise NotFound("The member does not exist.")
     if on:
-        session.add(
-            Follow(
-                follower_id=viewer.member_id,
-                target_type=target_type,
-                target_id=target_id,
-                created_at=clock.now(),
-            )
+        follow_row = Follow(
+            follower_id=viewer.member_id,
+            target_type=target_type,
+            target_id=target_id,
+            created_at=clock.now(),
         )
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError:
-            pass  # following already
+        if not await _insert_if_new(session, follow_row):
+            return  # following already
+        if target_type == "member":
+            await notifications.notify(
+                session, clock, member_id=target_id, kind="follow", actor_id=viewer.member_id
+            )
     else:
         await session.execute(
             delete(Follow).where(
@@ -1398,11 +1525,8 @@ async def block(
             delete(Block).where(Block.blocker_id == viewer.member_id, Block.blocked_id == member_id)
         )
         return
-    session.add(Block(blocker_id=viewer.member_id, blocked_id=member_id, created_at=clock.now()))
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
+    row = Block(blocker_id=viewer.member_id, blocked_id=member_id, created_at=clock.now())
+    if not await _insert_if_new(session, row):
         return
     await session.execute(
         delete(Follow).where(
@@ -1446,7 +1570,7 @@ async def profile(session: AsyncSession, viewer: Viewer, member_id: uuid.UUID) -
 
 
 async def blocked_members(session: AsyncSession, viewer: Viewer) -> list[tuple[uuid.UUID, str]]:
-    blocked = await _blocked_ids(session, viewer.member_id)
+    blocked = await blocked_ids(session, viewer.member_id)
     names = await accounts.member_briefs(session, blocked)
     return [(m, names[m].nickname) for m in blocked if m in names]
 
@@ -1454,7 +1578,7 @@ async def blocked_members(session: AsyncSession, viewer: Viewer) -> list[tuple[u
 # ---- feeds ----------------------------------------------------------------------------------
 
 
-async def _readable_space_ids(session: AsyncSession, viewer: Viewer) -> Any:
+async def readable_space_ids(session: AsyncSession, viewer: Viewer) -> Any:
     """A condition on Post.space_id: the spaces whose posts the viewer may read."""
     if viewer.staff:
         return Space.status == "active"
@@ -1486,6 +1610,7 @@ async def feed(
     """Posts newest first, in a space (and board), by an author, with a hashtag, by the people
     the viewer follows, or bookmarked by the viewer. The keyset on the post id (UUIDv7, in
     time order) keeps pages stable while new posts arrive."""
+    await plan_for_these_values(session)
     query = (
         select(Post, Space, Board)
         .join(Space, Space.id == Post.space_id)
@@ -1493,13 +1618,13 @@ async def feed(
         .where(Post.status != "deleted", Space.status == "active")
     )
     if space is not None:
-        found = await _space(session, space)
-        await _check_read(session, found, viewer)
+        found = await find_space(session, space)
+        await check_read(session, found, viewer)
         query = query.where(Post.space_id == found.id)
         if board is not None:
             query = query.where(Post.board_id == (await _board(session, found, board)).id)
     else:
-        query = query.where(await _readable_space_ids(session, viewer))
+        query = query.where(await readable_space_ids(session, viewer))
     if author_id is not None:
         # an anonymous post does not appear on its author's profile
         query = query.where(Post.author_id == author_id, Board.anonymous.is_(False))
@@ -1509,10 +1634,20 @@ async def feed(
     if following:
         if viewer.member_id is None:
             return FeedPage()
-        followed = select(Follow.target_id).where(
-            Follow.follower_id == viewer.member_id, Follow.target_type == "member"
+        # the followed ids as values, not a subquery: the planner then knows how many there are
+        # and picks between walking the newest posts and reading each author's latest ones
+        followed = list(
+            (
+                await session.scalars(
+                    select(Follow.target_id).where(
+                        Follow.follower_id == viewer.member_id, Follow.target_type == "member"
+                    )
+                )
+            ).all()
         )
-        query = query.where(Post.author_id.in_(followed), Board.anonymous.is_(False))
+        if not followed:
+            return FeedPage()
+        query = query.where(_any_of(session, Post.author_id, followed), Board.anonymous.is_(False))
     if bookmarks:
         if viewer.member_id is None:
             return FeedPage()
@@ -1522,15 +1657,89 @@ async def feed(
     if space is None or board is None:
         # removed posts keep their place (with the reason) only on their own board
         query = query.where(Post.status == "published")
-    blocked = await _blocked_ids(session, viewer.member_id)
-    if blocked:
-        query = query.where(Post.author_id.not_in(blocked))
+    if viewer.member_id is not None:
+        query = query.where(_not_blocked(Post.author_id, viewer.member_id))
     after = id_after(cursor)
     if after is not None:
         query = query.where(Post.id < after)
     rows = list((await session.execute(query.order_by(Post.id.desc()).limit(limit + 1))).all())
     next_cursor = id_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    views = await _post_views(session, viewer, [(r[0], r[1], r[2]) for r in rows[:limit]])
+    views = await post_views(session, viewer, [(r[0], r[1], r[2]) for r in rows[:limit]])
+    return FeedPage(items=views, next_cursor=next_cursor)
+
+
+TRENDING_HOURS = 72
+TRENDING_CANDIDATES = 1000
+
+
+def hot_score(likes: int, comments: int, age_hours: float) -> float:
+    """Engagement that fades with age (Hacker News' gravity): a comment weighs two likes,
+    and a post loses its place as hours pass unless people keep engaging with it. Emoji
+    reactions other than "like" do not count, so that they cannot be piled up to rank."""
+    return (likes + 2 * comments + 1) / (age_hours + 2) ** 1.5
+
+
+async def trending(
+    session: AsyncSession, clock: Clock, viewer: Viewer, *, limit: int, cursor: str | None
+) -> FeedPage:
+    """Readable posts of the last 72 hours by hot score. A page's cursor holds the moment the
+    ranking was made and the position in it, so the next pages rank the same posts the same
+    way while new posts and reactions arrive."""
+    values = decode_cursor(cursor)
+    newest: uuid.UUID | None = None  # the newest post of the ranking: later ones wait
+    if values is None:
+        moment, offset = clock.now(), 0
+    else:
+        try:
+            moment = datetime.fromisoformat(str(values["t"]))
+            offset = int(values["o"])
+            newest = uuid.UUID(str(values["m"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidCursor() from exc
+        if moment.tzinfo is None or offset < 0:
+            raise InvalidCursor()
+    query = (
+        select(Post.id, Post.like_count, Post.comment_count, Post.created_at)
+        .join(Space, Space.id == Post.space_id)
+        .where(
+            Post.status == "published",
+            Space.status == "active",
+            Post.created_at >= moment - timedelta(hours=TRENDING_HOURS),
+            Post.created_at <= moment,
+            await readable_space_ids(session, viewer),
+        )
+    )
+    if newest is not None:
+        query = query.where(Post.id <= newest)
+    if viewer.member_id is not None:
+        query = query.where(_not_blocked(Post.author_id, viewer.member_id))
+    rows = (await session.execute(query.order_by(Post.id.desc()).limit(TRENDING_CANDIDATES))).all()
+    if not rows:
+        return FeedPage()
+
+    def rank(row: Any) -> tuple[float, uuid.UUID]:
+        age_hours = (moment - row.created_at).total_seconds() / 3600
+        return -hot_score(row.like_count, row.comment_count, age_hours), row.id
+
+    ranked = sorted(rows, key=rank)
+    chosen = [r.id for r in ranked[offset : offset + limit]]
+    next_cursor = (
+        encode_cursor({"t": moment.isoformat(), "o": offset + limit, "m": str(rows[0].id)})
+        if len(ranked) > offset + limit
+        else None
+    )
+    if not chosen:
+        return FeedPage(next_cursor=None)
+    found = {
+        r[0].id: (r[0], r[1], r[2])
+        for r in await session.execute(
+            select(Post, Space, Board)
+            .join(Space, Space.id == Post.space_id)
+            .join(Board, Board.id == Post.board_id)
+            .where(Post.id.in_(chosen))
+        )
+    }
+    views = await post_views(session, viewer, [found[i] for i in chosen if i in found])
     return FeedPage(items=views, next_cursor=next_cursor)
 
 

@@ -185,6 +185,17 @@ class Database:
             await self.write_engine.dispose()
 
 
+async def plan_for_these_values(session: AsyncSession) -> None:
+    """Have PostgreSQL plan this transaction's statements for their actual values.
+
+    Prepared statements switch to one generic plan after a few runs; for a query whose best plan
+    depends on the value (a member who follows 500 active accounts, or 3 quiet ones), the generic
+    plan can be a hundred times slower. Costs a fraction of a millisecond of planning per query.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def is_serialization_failure(exc: BaseException) -> bool:
     """Whether a database error means "try the transaction again" (deadlock, lock timeout)."""
     if isinstance(exc, OperationalError) and "locked" in str(exc).lower():

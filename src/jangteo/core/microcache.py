@@ -9,6 +9,7 @@ writes made through this process clear the cache at once; other processes catch 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 
@@ -47,20 +48,24 @@ class MicroCache:
 
 
 class MicroCacheMiddleware:
-    """Serves cached answers for GETs under `prefixes` (public answers: the same for every
-    caller, so the key is the locale, path and query), and clears the cache after any successful
-    staff write (`/api/v1/admin/…`)."""
+    """Serves cached answers for GETs of the paths `public_paths` matches in full, and clears the
+    cache after any successful staff write (`/api/v1/admin/…`).
+
+    Only answers that are the same for every caller may be listed (the key is the locale, path
+    and query): a path below them that depends on who asks (a product's reviews, with the
+    viewer's own votes and what their blocks hide) must not match.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         cache: MicroCache,
-        prefixes: tuple[str, ...],
+        public_paths: re.Pattern[str],
         admin_prefix: str = "/api/v1/admin/",
     ) -> None:
         self.app = app
         self.cache = cache
-        self.prefixes = prefixes
+        self.public_paths = public_paths
         self.admin_prefix = admin_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,7 +79,7 @@ class MicroCacheMiddleware:
             else:
                 await self.app(scope, receive, send)
             return
-        if not path.startswith(self.prefixes):
+        if not self.public_paths.fullmatch(path):
             await self.app(scope, receive, send)
             return
         locale = scope.get("state", {}).get("locale", "ko")

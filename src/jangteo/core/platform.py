@@ -10,6 +10,7 @@ from jangteo.core.clock import Clock
 from jangteo.core.db import Database
 from jangteo.core.events import EventBus
 from jangteo.core.jobs import JobRunner
+from jangteo.core.pubsub import PubSub
 from jangteo.core.ratelimit import RateLimiter
 from jangteo.core.security import PasswordHasher, TokenSigner
 
@@ -25,5 +26,6 @@ class Platform:
     limiter: RateLimiter
     hasher: PasswordHasher
     signer: TokenSigner
+    pubsub: PubSub
     # adapters that belong to one domain (e.g. "payments"), set by the bootstrap
     adapters: dict[str, Any] = field(default_factory=dict)

@@ -1838,3 +1838,40 @@ async def has_delivered_order(session: AsyncSession, member_id: uuid.UUID) -> bo
         select(Order.id).where(Order.member_id == member_id, Order.status == "delivered").limit(1)
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class ReviewableLine:
+    """An order line as a review of it needs it: what was bought, and where the order is."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID
+    product_name: str
+    order_status: str
+
+
+async def order_line_for_review(
+    session: AsyncSession, member_id: uuid.UUID, order_line_id: uuid.UUID
+) -> ReviewableLine | None:
+    """A line of one of the member's own orders; None when there is no such line or it is on
+    someone else's order (the caller answers both the same, so nothing is revealed)."""
+    row = (
+        await session.execute(
+            select(OrderLine, Order.status)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(OrderLine.id == order_line_id, Order.member_id == member_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    line, status = row
+    return ReviewableLine(
+        id=line.id,
+        order_id=line.order_id,
+        product_id=line.product_id,
+        variant_id=line.variant_id,
+        product_name=line.product_name,
+        order_status=status,
+    )

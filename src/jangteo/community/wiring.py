@@ -1,0 +1,32 @@
+"""Adds the community domain's scheduled jobs and event subscribers to a platform."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from jangteo.community import notifications, questions
+from jangteo.core.events import Event
+from jangteo.core.platform import Platform
+
+
+def register(platform: Platform) -> None:
+    """Job handlers and subscribers of the community domain."""
+
+    async def push_notification(event: Event) -> None:
+        # a nudge to the member's open streams, which read the new rows themselves
+        member_id = event.payload["member_id"]
+        await platform.pubsub.publish(notifications.channel(member_id), b"new")
+
+    platform.bus.subscribe(notifications.NOTIFIED, push_notification)
+
+    async def expire_question(payload: dict[str, Any]) -> None:
+        async with platform.db.write() as session:
+            await questions.expire(
+                session,
+                platform.clock,
+                uuid.UUID(payload["post_id"]),
+                rules=questions.QuestionRules.of(platform.settings),
+            )
+
+    platform.jobs.register(questions.EXPIRE_JOB, expire_question)

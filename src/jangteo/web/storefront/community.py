@@ -1,0 +1,347 @@
+"""Community pages: home, spaces and their boards, posts with comments, the composer, hashtags,
+member profiles and notifications. Every read and write goes through /api/v1 like any client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from jangteo.web.client import ApiProblem
+from jangteo.web.forms import FormErrors
+from jangteo.web.i18n import N_
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
+from jangteo.web.storefront.common import cart_count, is_uuid, notice
+
+router = APIRouter()
+
+REACTION_LABELS = {"like": "👍", "heart": "❤️", "fire": "🔥", "clap": "👏", "sad": "😢"}
+NOTIFICATION_TEXTS = {
+    "comment": N_("commented on your post."),
+    "reply": N_("replied to your comment."),
+    "mention": N_("mentioned you."),
+    "follow": N_("started following you."),
+    "answer_accepted": N_("accepted your answer."),
+    "reaction_digest": N_("Your posts got new reactions."),
+    "order": N_("Your order has an update."),
+}
+
+
+def _not_found(web: Web) -> Response:
+    return web.render("errors/404.html", status_code=404)
+
+
+async def _feed_page(web: Web, path: str, **params: Any) -> dict[str, Any]:
+    return await web.api.get(path, cursor=cursor(web), limit=20, **params)
+
+
+@router.get("/community", include_in_schema=False)
+async def community_home(web: WebDep) -> Response:
+    tab = web.request.query_params.get("tab", "latest")
+    if tab not in ("latest", "following", "trending") or (
+        tab == "following" and not web.session.logged_in
+    ):
+        tab = "latest"
+    spaces, feed, trending, count = await asyncio.gather(
+        web.api.get("/api/v1/spaces", limit=50),
+        _feed_page(web, "/api/v1/feed", mode=tab),
+        web.api.get("/api/v1/hashtags/trending"),
+        cart_count(web),
+    )
+    return web.render(
+        "community/home.html" if not web.is_htmx else "community/_feed.html",
+        spaces=spaces["items"],
+        posts=feed["items"],
+        next_cursor=feed["next_cursor"],
+        trending=trending["items"],
+        tab=tab,
+        cart_count=count,
+        notice=notice(web),
+    )
+
+
+async def _space_or_none(web: Web, slug: str) -> dict[str, Any] | None:
+    try:
+        return await web.api.get(f"/api/v1/spaces/{slug}")
+    except ApiProblem as problem:
+        if problem.status == 404:
+            return None
+        raise
+
+
+@router.get("/community/s/{slug}", include_in_schema=False)
+async def space_page(slug: str, web: WebDep) -> Response:
+    space = await _space_or_none(web, slug[:80])
+    if space is None:
+        return _not_found(web)
+    board = web.request.query_params.get("board", "")[:80]
+    boards: list[dict[str, Any]] = []
+    posts: dict[str, Any] = {"items": [], "next_cursor": None}
+    if space["can_read"]:
+        boards_page, posts = await asyncio.gather(
+            web.api.get(f"/api/v1/spaces/{slug}/boards"),
+            _feed_page(web, f"/api/v1/spaces/{slug}/posts", board=board),
+        )
+        boards = boards_page["items"]
+    return web.render(
+        "community/space.html" if not web.is_htmx else "community/_feed.html",
+        space=space,
+        boards=boards,
+        board=board,
+        posts=posts["items"],
+        next_cursor=posts["next_cursor"],
+        cart_count=await cart_count(web),
+        notice=notice(web),
+        errors=FormErrors(),
+    )
+
+
+@router.post("/community/s/{slug}/join", include_in_schema=False)
+async def join_space(slug: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    code = await web.field("invite_code")
+    try:
+        await web.api.post(f"/api/v1/spaces/{slug[:80]}/join", json={"invite_code": code or None})
+    except ApiProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 404):
+            raise
+        space = await web.api.get(f"/api/v1/spaces/{slug[:80]}")
+        errors = FormErrors.from_problem(
+            problem,
+            web.locale,
+            {"invite_code": code},
+            code_fields={"invite-code-required": "invite_code"},
+        )
+        return web.render(
+            "community/space.html",
+            status_code=problem.status,
+            space=space,
+            boards=[],
+            board="",
+            posts=[],
+            next_cursor=None,
+            errors=errors,
+        )
+    return web.redirect(f"/community/s/{slug[:80]}")
+
+
+@router.post("/community/s/{slug}/leave", include_in_schema=False)
+async def leave_space(slug: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    await web.api.post(f"/api/v1/spaces/{slug[:80]}/leave")
+    return web.redirect(f"/community/s/{slug[:80]}")
+
+
+async def _composer(
+    web: Web,
+    slug: str,
+    *,
+    values: dict[str, str],
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    space = await _space_or_none(web, slug)
+    if space is None:
+        return _not_found(web)
+    boards = (await web.api.get(f"/api/v1/spaces/{slug}/boards"))["items"]
+    return web.render(
+        "community/write.html",
+        status_code=status_code,
+        space=space,
+        boards=boards,
+        values=values,
+        errors=errors or FormErrors(),
+    )
+
+
+@router.get("/community/s/{slug}/write", include_in_schema=False)
+async def write_page(slug: str, web: WebDep) -> Response:
+    web.require_member()
+    board = web.request.query_params.get("board", "free")[:80]
+    return await _composer(web, slug[:80], values={"board": board, "title": "", "body": ""})
+
+
+@router.post("/community/s/{slug}/write", include_in_schema=False)
+async def write_post(slug: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    values = {name: await web.field(name) for name in ("board", "title", "body")}
+    try:
+        post = await web.api.post(
+            f"/api/v1/spaces/{slug[:80]}/boards/{values['board'][:80] or 'free'}/posts",
+            json={"title": values["title"], "body": values["body"]},
+        )
+    except ApiProblem as problem:
+        if problem.status >= 500 or problem.status == 401:
+            raise
+        errors = FormErrors.from_problem(
+            problem,
+            web.locale,
+            values,
+            code_fields={"posting-limit-reached": "body", "muted-in-space": "body"},
+        )
+        return await _composer(
+            web, slug[:80], values=values, errors=errors, status_code=problem.status
+        )
+    return web.redirect(f"/community/p/{post['id']}")
+
+
+async def _post_page(
+    web: Web,
+    post_id: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    post, comments = await asyncio.gather(
+        web.api.get(f"/api/v1/posts/{post_id}"),
+        web.api.get(f"/api/v1/posts/{post_id}/comments", cursor=cursor(web), limit=50),
+    )
+    threads: list[dict[str, Any]] = []
+    replies: dict[str, list[dict[str, Any]]] = {}
+    for comment in comments["items"]:
+        if comment["parent_id"]:
+            replies.setdefault(comment["parent_id"], []).append(comment)
+        else:
+            threads.append(comment)
+    return web.render(
+        "community/post.html",
+        status_code=status_code,
+        post=post,
+        threads=threads,
+        replies=replies,
+        next_cursor=comments["next_cursor"],
+        reactions=REACTION_LABELS,
+        values=values or {"body": ""},
+        errors=errors or FormErrors(),
+        cart_count=await cart_count(web),
+        notice=notice(web),
+    )
+
+
+@router.get("/community/p/{post_id}", include_in_schema=False)
+async def post_page(post_id: str, web: WebDep) -> Response:
+    if not is_uuid(post_id):
+        return _not_found(web)
+    return await _post_page(web, post_id)
+
+
+@router.post("/community/p/{post_id}/comments", include_in_schema=False)
+async def comment(post_id: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    if not is_uuid(post_id):
+        return _not_found(web)
+    body = await web.field("body")
+    parent = await web.field("parent_id")
+    try:
+        await web.api.post(
+            f"/api/v1/posts/{post_id}/comments",
+            json={"body": body, "parent_id": parent if is_uuid(parent) else None},
+        )
+    except ApiProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 404):
+            raise
+        errors = FormErrors.from_problem(
+            problem,
+            web.locale,
+            {"body": body},
+            code_fields={
+                "blocked-by-member": "body",
+                "posting-limit-reached": "body",
+                "muted-in-space": "body",
+                "not-space-member": "body",
+            },
+        )
+        return await _post_page(
+            web, post_id, values={"body": body}, errors=errors, status_code=problem.status
+        )
+    return web.redirect(f"/community/p/{post_id}#comments")
+
+
+@router.post("/community/p/{post_id}/react", include_in_schema=False)
+async def react(post_id: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    kind = await web.field("kind")
+    if not is_uuid(post_id) or kind not in REACTION_LABELS:
+        return _not_found(web)
+    on = await web.field("on") == "1"
+    path = f"/api/v1/posts/{post_id}/reactions/{kind}"
+    await (web.api.call("PUT", path) if on else web.api.delete(path))
+    return web.redirect(f"/community/p/{post_id}")
+
+
+@router.post("/community/p/{post_id}/bookmark", include_in_schema=False)
+async def bookmark(post_id: str, web: CheckedWeb) -> Response:
+    web.require_member()
+    if not is_uuid(post_id):
+        return _not_found(web)
+    path = f"/api/v1/posts/{post_id}/bookmark"
+    await (web.api.call("PUT", path) if await web.field("on") == "1" else web.api.delete(path))
+    return web.redirect(f"/community/p/{post_id}")
+
+
+@router.get("/community/tags/{tag}", include_in_schema=False)
+async def hashtag_page(tag: str, web: WebDep) -> Response:
+    tag = tag.lstrip("#")[:30]
+    page = await _feed_page(web, f"/api/v1/hashtags/{tag}/posts")
+    return web.render(
+        "community/tag.html" if not web.is_htmx else "community/_feed.html",
+        tag=tag,
+        posts=page["items"],
+        next_cursor=page["next_cursor"],
+        cart_count=await cart_count(web),
+    )
+
+
+@router.get("/community/u/{member_id}", include_in_schema=False)
+async def profile_page(member_id: str, web: WebDep) -> Response:
+    if not is_uuid(member_id):
+        return _not_found(web)
+    profile, posts = await asyncio.gather(
+        web.api.get(f"/api/v1/members/{member_id}/profile"),
+        _feed_page(web, f"/api/v1/members/{member_id}/posts"),
+    )
+    return web.render(
+        "community/profile.html" if not web.is_htmx else "community/_feed.html",
+        profile=profile,
+        posts=posts["items"],
+        next_cursor=posts["next_cursor"],
+        cart_count=await cart_count(web),
+        notice=notice(web),
+    )
+
+
+@router.post("/community/u/{member_id}/{action}", include_in_schema=False)
+async def relate(member_id: str, action: str, web: CheckedWeb) -> Response:
+    """follow / unfollow / block / unblock a member."""
+    web.require_member()
+    verbs = {"follow": ("PUT", "follow"), "unfollow": ("DELETE", "follow")}
+    verbs |= {"block": ("PUT", "block"), "unblock": ("DELETE", "block")}
+    if not is_uuid(member_id) or action not in verbs:
+        return _not_found(web)
+    method, what = verbs[action]
+    await web.api.call(method, f"/api/v1/members/{member_id}/{what}")
+    return web.redirect(f"/community/u/{member_id}")
+
+
+@router.get("/notifications", include_in_schema=False)
+async def notifications_page(web: WebDep) -> Response:
+    web.require_member()
+    page = await web.api.get("/api/v1/me/notifications", cursor=cursor(web), limit=30)
+    return web.render(
+        "community/notifications.html",
+        notifications=page["items"],
+        unread_count=page["unread_count"],
+        next_cursor=page["next_cursor"],
+        texts=NOTIFICATION_TEXTS,
+        cart_count=await cart_count(web),
+    )
+
+
+@router.post("/notifications/read", include_in_schema=False)
+async def read_notifications(web: CheckedWeb) -> Response:
+    web.require_member()
+    await web.api.post("/api/v1/me/notifications/read", json={})
+    return web.redirect("/notifications")
