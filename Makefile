@@ -78,6 +78,7 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 	$(BIN)/python -m bench.listing_render
+	$(BIN)/python -m bench.home_feed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -24,6 +24,7 @@ from jangteo.community.notifications_api import router as notifications_router
 from jangteo.community.polls_api import router as polls_router
 from jangteo.community.questions_api import router as questions_router
 from jangteo.community.reviews_api import router as reviews_router
+from jangteo.community.search_api import router as community_search_router
 from jangteo.community.snaps_api import router as snaps_router
 from jangteo.core.clock import Clock
 from jangteo.core.errors import install_error_handlers
@@ -35,6 +36,7 @@ from jangteo.orders.api import router as orders_router
 from jangteo.orders.coupons_api import router as coupons_router
 from jangteo.settings import Settings
 from jangteo.trust.api import router as trust_router
+from jangteo.trust.reports_api import router as reports_router
 from jangteo.web import install_web
 
 log = logging.getLogger("jangteo.app")
@@ -136,9 +138,11 @@ def create_app(
         snaps_router,
         reviews_router,
         notifications_router,
+        community_search_router,
         meetups_router,
         chat_router,
         trust_router,
+        reports_router,
         analytics_router,
     ):
         app.include_router(router)

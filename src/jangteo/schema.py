@@ -6,7 +6,8 @@ import jangteo.accounts.models
 import jangteo.catalog.models
 import jangteo.community.models
 import jangteo.core.models
-import jangteo.orders.models  # noqa: F401
+import jangteo.orders.models
+import jangteo.trust.models  # noqa: F401
 from jangteo.core.db import Base
 
 metadata = Base.metadata

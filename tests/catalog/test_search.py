@@ -7,7 +7,7 @@ import pytest
 from tests.factories.accounts import make_staff
 from tests.factories.catalog import make_product
 
-from jangteo.catalog.search import fts5_match, tsquery_literal, tsvector_literal
+from jangteo.core.fulltext import fts5_match, tsquery_literal, tsvector_literal
 from jangteo.core.platform import Platform
 
 

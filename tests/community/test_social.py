@@ -146,3 +146,49 @@ async def test_trending_ranks_by_engagement_that_fades_with_age(
     assert (await client.get("/api/v1/feed", params={"mode": "trending"})).json()["items"] == []
     bad = await client.get("/api/v1/feed", params={"mode": "trending", "cursor": "e30"})
     assert bad.status_code == 400
+
+
+async def test_the_home_feed_pages_and_shows_what_each_viewer_may_read(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    staff = await make_staff(platform, client)
+    writer, fan = await signup_member(client), await signup_member(client)
+    await make_space(client, owner, slug="open-home")
+    await make_space(client, owner, slug="closed-home", visibility="members_only")
+    await client.post(
+        "/api/v1/spaces/open-home/boards",
+        json={"slug": "anon", "name": "익명", "anonymous": True},
+        headers=owner.headers,
+    )
+    posts = [await make_post(client, writer, "open-home", body=f"글 {n}") for n in range(3)]
+    anonymous = await make_post(client, writer, "open-home", board="anon", body="익명 글")
+    members_only = await make_post(client, owner, "closed-home", body="멤버 전용")
+    await client.put(f"/api/v1/posts/{posts[2]['id']}/reactions/like", headers=fan.headers)
+    await client.put(f"/api/v1/posts/{posts[2]['id']}/bookmark", headers=fan.headers)
+
+    visible = [anonymous["id"], posts[2]["id"], posts[1]["id"], posts[0]["id"]]
+    assert await feed_ids(client, "/api/v1/feed", limit=2) == visible
+    assert await feed_ids(client, "/api/v1/feed", staff, limit=2) == [members_only["id"], *visible]
+    page = (await client.get("/api/v1/feed", headers=fan.headers)).json()["items"]
+    by_id = {p["id"]: p for p in page}
+    assert by_id[anonymous["id"]]["author"] == {"id": None, "name": "글쓴이", "anonymous": True}
+    assert by_id[posts[2]["id"]]["author"] == {
+        "id": writer.id,
+        "name": writer.nickname,
+        "anonymous": False,
+    }
+    assert by_id[posts[2]["id"]]["reactions"] == {"like": 1}
+    assert by_id[posts[2]["id"]]["my_reactions"] == ["like"]
+    assert by_id[posts[2]["id"]]["bookmarked"] is True
+    assert by_id[posts[2]["id"]]["created_at"].endswith("Z")
+    # the home feed answers in the same shape as the post itself
+    single = (await client.get(f"/api/v1/posts/{posts[2]['id']}", headers=fan.headers)).json()
+    assert by_id[posts[2]["id"]] == single
+    staff_view = (await client.get("/api/v1/feed", headers=staff.headers)).json()["items"]
+    assert {p["id"]: p for p in staff_view}[anonymous["id"]]["author"]["id"] == writer.id
+    # following leaves anonymous posts out
+    await client.put(f"/api/v1/members/{writer.id}/follow", headers=fan.headers)
+    assert await feed_ids(client, "/api/v1/feed", fan, mode="following", limit=2) == [
+        p["id"] for p in reversed(posts)
+    ]

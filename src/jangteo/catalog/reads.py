@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from jangteo.catalog.search import SQLITE_RANK, fts5_match, tsquery_literal
+from jangteo.catalog.search import SQLITE_RANK
 from jangteo.core.errors import InvalidInput, NotFound
+from jangteo.core.fulltext import fts5_match, tsquery_literal
 from jangteo.core.korean import highlight_spans, normalize, query_terms
 from jangteo.core.pagination import cursor_keys, decode_cursor, encode_cursor
 from jangteo.core.reader import Reader, id_text, json_value

@@ -8,51 +8,21 @@ ts_rank. Neither database tokenizes Korean: the terms are already split, so both
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    Subquery,
-    Table,
-    Text,
     Uuid,
     bindparam,
-    cast,
-    column,
-    func,
-    literal_column,
-    select,
-    table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jangteo.core.korean import index_terms, query_terms
+from jangteo.core.fulltext import document_terms, tsvector_literal
 
-# not part of Base.metadata: these tables are dialect-specific and made by migration 0002
-_search_metadata = MetaData()
-SQLITE_DOCS = Table(
-    "search_product_docs",
-    _search_metadata,
-    Column("id", Integer, primary_key=True),
-    Column("product_id", Uuid),
-    Column("name", Text),
-    Column("brand", Text),
-    Column("tags", Text),
-    Column("body", Text),
-)
-SQLITE_FTS = table("search_products", column("rowid", Integer))
-POSTGRES_INDEX = table("search_products", column("product_id", Uuid), column("document", TSVECTOR))
-
+# the tables are dialect-specific and made by migration 0002, outside Base.metadata
 # field weights: a match in the name counts most, then brand, tags, description
 SQLITE_RANK = "bm25(search_products, 10.0, 5.0, 3.0, 1.0)"
-MAX_TERM_LENGTH = 60  # longer "words" are noise (hashes, URLs) and PostgreSQL limits lexemes
-MAX_POSITION = 16383  # PostgreSQL keeps positions up to this
 
 _SQLITE_UPSERT = text(
     "INSERT INTO search_product_docs (product_id, name, brand, tags, body) "
@@ -85,40 +55,12 @@ class SearchDocument:
 def build_document(
     *, name: str, brand_names: Iterable[str | None], tags: Iterable[str], description: str
 ) -> SearchDocument:
-    def terms(text_: str) -> list[str]:
-        return [t for t in index_terms(text_) if len(t) <= MAX_TERM_LENGTH]
-
     return SearchDocument(
-        name=terms(name),
-        brand=terms(" ".join(b for b in brand_names if b)),
-        tags=terms(" ".join(tags)),
-        body=terms(description),
+        name=document_terms(name),
+        brand=document_terms(" ".join(b for b in brand_names if b)),
+        tags=document_terms(" ".join(tags)),
+        body=document_terms(description),
     )
-
-
-def _quote(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def tsvector_literal(terms: Sequence[str]) -> str:
-    """`'캐시':1 '시미':2 …`: each term quoted, with positions so that weights and repeats count."""
-    return " ".join(
-        f"{_quote(term)}:{min(position, MAX_POSITION)}"
-        for position, term in enumerate(terms, start=1)
-    )
-
-
-def fts5_match(terms: list[tuple[str, bool]]) -> str:
-    """`"니트" AND "nik"*`: every term required, Latin words as prefixes, all quoted."""
-    parts = [
-        '"' + term.replace('"', '""') + '"' + ("*" if prefix else "") for term, prefix in terms
-    ]
-    return " AND ".join(parts)
-
-
-def tsquery_literal(terms: list[tuple[str, bool]]) -> str:
-    """`'니트' & 'nik':*`, the same query for PostgreSQL."""
-    return " & ".join(_quote(term) + (":*" if prefix else "") for term, prefix in terms)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -155,34 +97,3 @@ async def index_documents(
         for product_id, doc in documents.items()
     ]
     await session.execute(_POSTGRES_UPSERT, rows)
-
-
-def search_hits(session: AsyncSession, query: str) -> Subquery | None:
-    """A subquery (product_id, score) of the products matching `query`, lower score = better.
-
-    None when the query has no searchable term (only punctuation, say): nothing can match.
-    """
-    terms = query_terms(query)
-    if not terms:
-        return None
-    if _dialect(session) == "sqlite":
-        fts = literal_column("search_products")
-        return (
-            select(
-                SQLITE_DOCS.c.product_id.label("product_id"),
-                literal_column(SQLITE_RANK, Float).label("score"),
-            )
-            .select_from(SQLITE_FTS.join(SQLITE_DOCS, SQLITE_DOCS.c.id == SQLITE_FTS.c.rowid))
-            .where(fts.op("MATCH")(bindparam("search_match", fts5_match(terms))))
-            .subquery("hits")
-        )
-    tsquery = cast(bindparam("search_query", tsquery_literal(terms), type_=Text), TSQUERY)
-    return (
-        select(
-            POSTGRES_INDEX.c.product_id.label("product_id"),
-            # ts_rank is higher for better matches; negated so that both databases sort ascending
-            (-func.ts_rank(POSTGRES_INDEX.c.document, tsquery, type_=Float)).label("score"),
-        )
-        .where(POSTGRES_INDEX.c.document.op("@@")(tsquery))
-        .subquery("hits")
-    )

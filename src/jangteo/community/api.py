@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from jangteo.community import schemas, service
+from jangteo.community import reads, schemas, service
 from jangteo.core.deps import CreatorMember, CurrentMember, OptionalMember, PlatformDep, client_ip
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from jangteo.core.security import Principal
+from jangteo.core.web import json_response
 from jangteo.orders import service as orders
 
 router = APIRouter(prefix="/api/v1", tags=["community"])
@@ -671,19 +672,23 @@ async def home_feed(
     mode: Literal["latest", "following", "trending"] = "latest",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> schemas.PostPage:
+) -> Any:
     """The posts the viewer may read: newest first (latest), by the members they follow
     (following), or by engagement that fades with age over the last 72 hours (trending)."""
     viewer = _viewer(principal)
+    if mode != "trending":
+        # the hottest community read: one statement on the lean reader
+        return json_response(
+            await reads.home_page(
+                platform.db.reader,
+                viewer,
+                following=mode == "following",
+                limit=limit,
+                cursor=cursor,
+            )
+        )
     async with platform.db.read() as session:
-        if mode == "trending":
-            page = await service.trending(
-                session, platform.clock, viewer, limit=limit, cursor=cursor
-            )
-        else:
-            page = await service.feed(
-                session, viewer, following=mode == "following", limit=limit, cursor=cursor
-            )
+        page = await service.trending(session, platform.clock, viewer, limit=limit, cursor=cursor)
     return _page(page)
 
 

@@ -34,12 +34,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.accounts import service as accounts
-from jangteo.community import notifications
+from jangteo.community import notifications, search
 from jangteo.community.models import (
     ActivityCount,
     Block,
     Board,
     Bookmark,
+    ChatMessage,
     Comment,
     Follow,
     Post,
@@ -863,6 +864,7 @@ async def create_post(
     session.add(post)
     await session.flush()
     await _index_hashtags(session, post, tags, now)
+    await search.index_post(session, post)
     if board.anonymous:
         session.add(ThreadAlias(post_id=post.id, member_id=viewer.member_id, number=0))
     if not board.anonymous:  # a mention would give the anonymous author away
@@ -1082,6 +1084,7 @@ async def edit_post(
     post.hashtags = hashtags_in(f"{post.title} {post.body}")
     await _index_hashtags(session, post, post.hashtags, post.created_at)
     post.edited_at = post.updated_at = now
+    await search.index_post(session, post)
     return post
 
 
@@ -1093,6 +1096,7 @@ async def delete_post(
         raise Forbidden("Only the author can delete this post.")
     post.status, post.updated_at = "deleted", clock.now()
     await session.execute(delete(PostHashtag).where(PostHashtag.post_id == post.id))
+    await search.index_post(session, post)
 
 
 async def remove_post(
@@ -1109,6 +1113,7 @@ async def remove_post(
     if not has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer):
         raise Forbidden("Only moderators of the space can remove posts.")
     post.status, post.removed_reason, post.updated_at = "removed", reason, clock.now()
+    await search.index_post(session, post)
     record_audit(
         session,
         clock,
@@ -1172,6 +1177,7 @@ async def save_comment(
         .execution_options(synchronize_session=False)
     )
     await session.flush()
+    await search.index_post(session, post)
     return comment
 
 
@@ -1302,6 +1308,7 @@ async def edit_comment(
         raise Forbidden("Only the author can edit this comment.")
     await check_write(session, clock, space, viewer)
     comment.body, comment.edited_at = body, clock.now()
+    await search.index_post_by_id(session, comment.post_id)
     return comment
 
 
@@ -1338,6 +1345,7 @@ async def delete_comment(
         .values(comment_count=Post.comment_count - 1)
         .execution_options(synchronize_session=False)
     )
+    await search.index_post(session, post)
 
 
 # ---- reactions and bookmarks ----------------------------------------------------------------
@@ -1757,3 +1765,45 @@ async def trending_hashtags(
         .limit(limit)
     )
     return [(tag, n) for tag, n in rows]
+
+
+# ---- reported content -----------------------------------------------------------------------
+
+PREVIEW_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class ReportedContent:
+    """What staff see of a reported post, review, comment or chat message in the report queue."""
+
+    author_id: uuid.UUID
+    preview: str
+    status: str
+    post_id: uuid.UUID | None  # the post that holds it (itself for posts and reviews)
+
+
+async def reported_content(
+    session: AsyncSession, target_type: str, target_id: uuid.UUID
+) -> ReportedContent | None:
+    """The reported thing as it stands now (whatever its status), or None if there is none."""
+    if target_type in ("post", "review"):
+        post = await session.get(Post, target_id)
+        if post is None or (target_type == "review") != (post.kind == "review"):
+            return None
+        text = f"{post.title} {post.body}".strip()
+        return ReportedContent(post.author_id, text[:PREVIEW_LENGTH], post.status, post.id)
+    if target_type == "comment":
+        comment = await session.get(Comment, target_id)
+        if comment is None:
+            return None
+        return ReportedContent(
+            comment.author_id, comment.body[:PREVIEW_LENGTH], comment.status, comment.post_id
+        )
+    if target_type == "chat_message":
+        message = await session.get(ChatMessage, target_id)
+        if message is None:
+            return None
+        return ReportedContent(
+            message.member_id, message.body[:PREVIEW_LENGTH], message.status, None
+        )
+    return None
