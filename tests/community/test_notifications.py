@@ -10,11 +10,15 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import select
 from tests.factories.accounts import Member, make_staff, signup_member
+from tests.factories.catalog import make_product
 from tests.factories.community import make_post, make_space
+from tests.factories.orders import deliver_order, pay_order, place_order
 from tests.serving import serving
 
-from jangteo.core.events import dispatch_pending
+from jangteo.core.events import Event, dispatch_pending
+from jangteo.core.models import OutboxEvent
 from jangteo.core.platform import Platform
 from jangteo.core.pubsub import make_pubsub
 
@@ -192,3 +196,30 @@ async def test_new_notifications_are_pushed_to_open_streams(
 async def _served(platform: Platform) -> AsyncIterator[str]:
     async with serving(platform) as address:
         yield f"http://{address}"
+
+
+async def test_order_changes_are_notified_once_each(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    buyer = await signup_member(client)
+    staff = await make_staff(platform, client)
+    product = await make_product(platform)
+    order = await pay_order(client, buyer, await place_order(client, buyer, product.variant_ids[0]))
+    await deliver_order(client, staff, order)
+    await dispatch_pending(platform.db, platform.bus, platform.clock)
+    notes = (await _notifications(client, buyer))["items"]
+    assert [(n["kind"], n["data"]["status"]) for n in notes] == [
+        ("order", "delivered"),
+        ("order", "shipped"),
+        ("order", "paid"),
+    ]
+    assert notes[0]["data"]["order_id"] == order["id"]
+    # a subscriber may see an event again: the notification stays one
+    async with platform.db.read() as session:
+        delivered = (
+            await session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "order.paid"))
+        ).one()
+    event = Event(delivered.id, delivered.topic, delivered.payload, delivered.created_at)
+    for subscriber in platform.bus.subscribers("order.paid"):
+        await subscriber(event)
+    assert len((await _notifications(client, buyer))["items"]) == 3

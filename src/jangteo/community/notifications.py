@@ -22,6 +22,7 @@ from jangteo.accounts import service as accounts
 from jangteo.community.models import Block, Notification
 from jangteo.core.clock import Clock
 from jangteo.core.events import emit
+from jangteo.core.ids import uuid7
 from jangteo.core.pagination import id_after, id_cursor
 
 NOTIFIED = "community.notified"
@@ -49,9 +50,13 @@ async def notify(
     post_id: uuid.UUID | None = None,
     comment_id: uuid.UUID | None = None,
     data: dict[str, Any] | None = None,
+    notification_id: uuid.UUID | None = None,
 ) -> None:
     """Notify a member in the caller's transaction; never of their own doing, never of
-    someone they blocked."""
+    someone they blocked. With `notification_id` (an event's id, for subscribers that may see
+    the same event again) the notification is written once."""
+    if notification_id is not None and await session.get(Notification, notification_id):
+        return
     if actor_id is not None:
         if actor_id == member_id:
             return
@@ -62,6 +67,7 @@ async def notify(
             return
     session.add(
         Notification(
+            id=notification_id or uuid7(),
             member_id=member_id,
             kind=kind,
             actor_id=actor_id,

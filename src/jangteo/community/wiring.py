@@ -9,6 +9,15 @@ from jangteo.community import notifications, questions
 from jangteo.core.events import Event
 from jangteo.core.platform import Platform
 
+# the order changes a member hears about
+ORDER_TOPICS = (
+    "order.paid",
+    "order.shipped",
+    "order.delivered",
+    "order.cancelled",
+    "order.refunded",
+)
+
 
 def register(platform: Platform) -> None:
     """Job handlers and subscribers of the community domain."""
@@ -19,6 +28,26 @@ def register(platform: Platform) -> None:
         await platform.pubsub.publish(notifications.channel(member_id), b"new")
 
     platform.bus.subscribe(notifications.NOTIFIED, push_notification)
+
+    async def notify_order(event: Event) -> None:
+        # the event's id makes the notification once, however often the event is delivered
+        payload = event.payload
+        async with platform.db.write() as session:
+            await notifications.notify(
+                session,
+                platform.clock,
+                member_id=uuid.UUID(payload["member_id"]),
+                kind="order",
+                data={
+                    "order_id": payload["order_id"],
+                    "number": payload["number"],
+                    "status": event.topic.removeprefix("order."),
+                },
+                notification_id=event.id,
+            )
+
+    for topic in ORDER_TOPICS:
+        platform.bus.subscribe(topic, notify_order)
 
     async def expire_question(payload: dict[str, Any]) -> None:
         async with platform.db.write() as session:

@@ -12,10 +12,21 @@ from jangteo.web.console import (
     coupons,
     dashboard,
     members,
+    moderation,
     orders,
     stock_imports,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, dashboard, audit, catalog, stock_imports, orders, coupons, members):
+for module in (
+    auth,
+    dashboard,
+    audit,
+    catalog,
+    stock_imports,
+    orders,
+    coupons,
+    members,
+    moderation,
+):
     router.include_router(module.router)

@@ -67,6 +67,7 @@ NOTICES = {
     "suspended": N_("The member is suspended."),
     "unsuspended": N_("The member is active again."),
     "points-adjusted": N_("The points have been adjusted."),
+    "report-resolved": N_("The report has been handled."),
 }
 
 
