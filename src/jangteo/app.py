@@ -19,6 +19,7 @@ from jangteo.bootstrap import build_platform
 from jangteo.catalog.api import router as catalog_router
 from jangteo.community.api import router as community_router
 from jangteo.community.chat_api import router as chat_router
+from jangteo.community.launches_api import router as launches_router
 from jangteo.community.meetups_api import router as meetups_router
 from jangteo.community.notifications_api import router as notifications_router
 from jangteo.community.polls_api import router as polls_router
@@ -138,6 +139,7 @@ def create_app(
         snaps_router,
         reviews_router,
         notifications_router,
+        launches_router,
         community_search_router,
         meetups_router,
         chat_router,

@@ -278,7 +278,13 @@ async def check_read(session: AsyncSession, space: Space, viewer: Viewer) -> Spa
 
 # the shop's own space: product reviews, product questions, snaps and polls live on its boards
 SHOP_SPACE = "shop"
-SHOP_BOARDS = {"reviews": "상품 리뷰", "qna": "상품 Q&A", "snaps": "스타일 스냅", "polls": "골라줘"}
+SHOP_BOARDS = {
+    "reviews": "상품 리뷰",
+    "qna": "상품 Q&A",
+    "snaps": "스타일 스냅",
+    "polls": "골라줘",
+    "launches": "신제품 런칭",
+}
 SYSTEM_OWNER = uuid.UUID(int=0)
 
 
@@ -914,7 +920,7 @@ def _any_of(session: AsyncSession, column: Any, ids: list[uuid.UUID]) -> Any:
     return column.in_(ids)
 
 
-def _not_blocked(author: Any, member_id: uuid.UUID) -> Any:
+def not_blocked(author: Any, member_id: uuid.UUID) -> Any:
     """`author` is not someone `member_id` blocked (whose content is hidden from them); NOT
     EXISTS, which the planner turns into an anti-join, where NOT IN would not be."""
     return ~exists().where(Block.blocker_id == member_id, Block.blocked_id == author)
@@ -1250,7 +1256,7 @@ async def list_comments(
     await check_read(session, space, viewer)
     query = select(Comment).where(Comment.post_id == post.id, Comment.status != "deleted")
     if viewer.member_id is not None:
-        query = query.where(_not_blocked(Comment.author_id, viewer.member_id))
+        query = query.where(not_blocked(Comment.author_id, viewer.member_id))
     after = id_after(cursor)
     if after is not None:
         query = query.where(Comment.id > after)
@@ -1666,7 +1672,7 @@ async def feed(
         # removed posts keep their place (with the reason) only on their own board
         query = query.where(Post.status == "published")
     if viewer.member_id is not None:
-        query = query.where(_not_blocked(Post.author_id, viewer.member_id))
+        query = query.where(not_blocked(Post.author_id, viewer.member_id))
     after = id_after(cursor)
     if after is not None:
         query = query.where(Post.id < after)
@@ -1720,7 +1726,7 @@ async def trending(
     if newest is not None:
         query = query.where(Post.id <= newest)
     if viewer.member_id is not None:
-        query = query.where(_not_blocked(Post.author_id, viewer.member_id))
+        query = query.where(not_blocked(Post.author_id, viewer.member_id))
     rows = (await session.execute(query.order_by(Post.id.desc()).limit(TRENDING_CANDIDATES))).all()
     if not rows:
         return FeedPage()
