@@ -14,9 +14,11 @@ from sqlalchemy import select
 from tests.factories.accounts import Member, make_staff, signup_member
 from tests.factories.catalog import make_product
 from tests.factories.community import make_post, make_space
-from tests.factories.orders import deliver_order, pay_order, place_order
+from tests.factories.orders import deliver_order, log_in_again, pay_order, place_order
 from tests.serving import serving
 
+from jangteo.community import notifications
+from jangteo.core.clock import FrozenClock
 from jangteo.core.events import Event, dispatch_pending
 from jangteo.core.models import OutboxEvent
 from jangteo.core.platform import Platform
@@ -223,3 +225,32 @@ async def test_order_changes_are_notified_once_each(
     for subscriber in platform.bus.subscribers("order.paid"):
         await subscriber(event)
     assert len((await _notifications(client, buyer))["items"]) == 3
+
+
+async def test_reactions_are_summed_up_once_an_hour(
+    client: httpx.AsyncClient, platform: Platform, clock: FrozenClock
+) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    author = await signup_member(client)
+    fans = [await signup_member(client) for _ in range(3)]
+    await make_space(client, owner, slug="digest")
+    first = await make_post(client, author, "digest", body="첫 글")
+    second = await make_post(client, author, "digest", body="둘째 글")
+    for fan in fans:
+        await client.put(f"/api/v1/posts/{first['id']}/reactions/like", headers=fan.headers)
+    await client.put(f"/api/v1/posts/{second['id']}/reactions/fire", headers=fans[0].headers)
+    await client.put(f"/api/v1/posts/{second['id']}/reactions/like", headers=author.headers)
+    assert (await _notifications(client, author))["items"] == []  # no notice per reaction
+
+    assert notifications.DIGEST_JOB in platform.jobs.recurring
+    clock.advance(hours=1)
+    author = await log_in_again(client, author)
+    for _ in range(2):  # a job that runs twice writes the digest once
+        async with platform.db.write() as session:
+            await notifications.reaction_digest(session, platform.clock)
+    [digest] = (await _notifications(client, author))["items"]
+    assert digest["kind"] == "reaction_digest"
+    assert digest["data"]["reactions"] == 4 and digest["data"]["posts"] == 2
+    clock.advance(hours=1)
+    async with platform.db.write() as session:
+        assert await notifications.reaction_digest(session, platform.clock) == 0

@@ -12,17 +12,17 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.accounts import service as accounts
-from jangteo.community.models import Block, Notification
+from jangteo.community.models import Block, Notification, Post, Reaction
 from jangteo.core.clock import Clock
 from jangteo.core.events import emit
-from jangteo.core.ids import uuid7
+from jangteo.core.ids import uuid7, uuid7_for
 from jangteo.core.pagination import id_after, id_cursor
 
 NOTIFIED = "community.notified"
@@ -199,3 +199,48 @@ async def mark_read(
         query = query.where(Notification.id.in_(list(ids)))
     result = await session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+DIGEST_JOB = "community.reaction_digest"
+DIGEST_EVERY_SECONDS = 3600
+
+
+async def reaction_digest(session: AsyncSession, clock: Clock) -> int:
+    """One notification per author for the reactions their posts got in the last full hour
+    (their own reactions left out), instead of one per reaction; how many were written.
+
+    The hour and the author decide the notification's id, so running twice writes it once.
+    """
+    until = clock.now().replace(minute=0, second=0, microsecond=0)
+    since = until - timedelta(hours=1)
+    rows = await session.execute(
+        select(
+            Post.author_id,
+            func.count(Reaction.id),
+            func.count(func.distinct(Post.id)),
+        )
+        .join(Post, Post.id == Reaction.target_id)
+        .where(
+            Reaction.target_type == "post",
+            Reaction.created_at >= since,
+            Reaction.created_at < until,
+            Reaction.member_id != Post.author_id,
+            Post.status == "published",
+        )
+        .group_by(Post.author_id)
+    )
+    written = 0
+    for author_id, reactions, posts in rows.all():
+        notification_id = uuid7_for(until, f"reaction-digest:{author_id}")
+        if await session.get(Notification, notification_id) is not None:
+            continue
+        await notify(
+            session,
+            clock,
+            member_id=author_id,
+            kind="reaction_digest",
+            data={"reactions": reactions, "posts": posts, "since": since.isoformat()},
+            notification_id=notification_id,
+        )
+        written += 1
+    return written

@@ -49,6 +49,16 @@ def register(platform: Platform) -> None:
     for topic in ORDER_TOPICS:
         platform.bus.subscribe(topic, notify_order)
 
+    async def reaction_digest(_payload: dict[str, Any]) -> None:
+        async with platform.db.write() as session:
+            await notifications.reaction_digest(session, platform.clock)
+
+    platform.jobs.register(
+        notifications.DIGEST_JOB,
+        reaction_digest,
+        every_seconds=notifications.DIGEST_EVERY_SECONDS,
+    )
+
     async def expire_question(payload: dict[str, Any]) -> None:
         async with platform.db.write() as session:
             await questions.expire(
