@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -74,6 +75,10 @@ def create_app(
         loop_task = None
         if settings.run_background_loops:
             loop_task = asyncio.create_task(run_background_loop(platform, stop))
+        # everything built at start-up lives as long as the process: set it aside, so that the
+        # collector's full passes (every few thousand allocations under load) stop walking it
+        # (they added tens of milliseconds to about one request in a hundred)
+        gc.freeze()
         try:
             yield
         finally:
