@@ -41,7 +41,7 @@ from jangteo.core.korean import normalize
 from jangteo.core.pagination import id_after, id_cursor
 from jangteo.core.platform import Platform
 from jangteo.core.ratelimit import Limit
-from jangteo.core.reader import Reader, id_text
+from jangteo.core.reader import IN_IDS, Reader, id_text
 from jangteo.core.reporting import by_day, day_of, day_window
 from jangteo.core.security import REVOKED_SESSION_KEY, Principal, new_secret_token
 
@@ -1698,8 +1698,9 @@ async def nicknames(session: AsyncSession, member_ids: Iterable[uuid.UUID]) -> d
 
 
 _NICKNAMES = {
-    "sqlite": "SELECT id, nickname FROM members WHERE id IN (SELECT value FROM json_each($1))",
-    "postgresql": "SELECT id, nickname FROM members WHERE id = ANY($1::uuid[])",
+    # a constant statement: the id list travels as one parameter
+    dialect: "SELECT id, nickname FROM members WHERE id " + in_ids.format(p="$1")  # noqa: S608
+    for dialect, in_ids in IN_IDS.items()
 }
 
 

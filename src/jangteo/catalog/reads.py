@@ -18,7 +18,7 @@ from jangteo.core.errors import InvalidInput, NotFound
 from jangteo.core.fulltext import fts5_match, tsquery_literal
 from jangteo.core.korean import highlight_spans, normalize, query_terms
 from jangteo.core.pagination import cursor_keys, decode_cursor, encode_cursor
-from jangteo.core.reader import Reader, id_text, json_value
+from jangteo.core.reader import JSON_FUNCTIONS, Reader, id_text, json_value
 
 Sort = Literal["new", "price_asc", "price_desc", "popular", "relevance"]
 
@@ -38,12 +38,6 @@ _CURSOR_TYPES: dict[str, type] = {
     "p.id": uuid.UUID,
 }
 
-# the JSON functions of each database, for the per-product lists inside one row
-_JSON = {
-    "sqlite": {"array": "json_array", "agg": "json_group_array", "doc": "json"},
-    "postgresql": {"array": "json_build_array", "agg": "json_agg", "doc": ""},
-}
-
 _HITS = {
     "sqlite": (
         "SELECT d.product_id AS product_id, " + SQLITE_RANK + " AS score "
@@ -59,7 +53,7 @@ _HITS = {
 
 
 def _detail_sql(dialect: str, include_hidden: bool) -> str:
-    fn = _JSON[dialect]
+    fn = JSON_FUNCTIONS[dialect]
     variant_filter = "" if include_hidden else " AND v.status = 'active'"
     return (
         "SELECT p.id, p.name, p.description, p.tags, p.status, p.price, p.list_price, "
@@ -78,7 +72,9 @@ def _detail_sql(dialect: str, include_hidden: bool) -> str:
 
 # the whole product page in one statement: variants, images and the category path aggregated
 _DETAIL_SQL = {
-    (dialect, hidden): _detail_sql(dialect, hidden) for dialect in _JSON for hidden in (False, True)
+    (dialect, hidden): _detail_sql(dialect, hidden)
+    for dialect in JSON_FUNCTIONS
+    for hidden in (False, True)
 }
 
 
@@ -162,7 +158,7 @@ async def product_page(
         else None
     )
 
-    fn = _JSON[reader.dialect]
+    fn = JSON_FUNCTIONS[reader.dialect]
     params = _Params([])
     joins = ""
     if q:

@@ -22,10 +22,7 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 def _viewer(principal: Principal | None) -> service.Viewer:
-    if principal is None:
-        return service.Viewer(member_id=None)
-    staff = bool(principal.roles & {"staff", "admin"}) and principal.mfa
-    return service.Viewer(member_id=principal.member_id, staff=staff)
+    return service.Viewer.of(principal)
 
 
 def _rules(platform: Any) -> service.ActivityRules:

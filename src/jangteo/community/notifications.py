@@ -51,20 +51,20 @@ async def notify(
     comment_id: uuid.UUID | None = None,
     data: dict[str, Any] | None = None,
     notification_id: uuid.UUID | None = None,
-) -> None:
+) -> bool:
     """Notify a member in the caller's transaction; never of their own doing, never of
     someone they blocked. With `notification_id` (an event's id, for subscribers that may see
-    the same event again) the notification is written once."""
+    the same event again) the notification is written once. Whether one was written."""
     if notification_id is not None and await session.get(Notification, notification_id):
-        return
+        return False
     if actor_id is not None:
         if actor_id == member_id:
-            return
+            return False
         blocked = await session.scalar(
             select(Block.id).where(Block.blocker_id == member_id, Block.blocked_id == actor_id)
         )
         if blocked is not None:
-            return
+            return False
     session.add(
         Notification(
             id=notification_id or uuid7(),
@@ -78,6 +78,7 @@ async def notify(
         )
     )
     emit(session, clock, NOTIFIED, {"member_id": str(member_id)})
+    return True
 
 
 async def notify_mentions(
@@ -231,16 +232,12 @@ async def reaction_digest(session: AsyncSession, clock: Clock) -> int:
     )
     written = 0
     for author_id, reactions, posts in rows.all():
-        notification_id = uuid7_for(until, f"reaction-digest:{author_id}")
-        if await session.get(Notification, notification_id) is not None:
-            continue
-        await notify(
+        written += await notify(
             session,
             clock,
             member_id=author_id,
             kind="reaction_digest",
             data={"reactions": reactions, "posts": posts, "since": since.isoformat()},
-            notification_id=notification_id,
+            notification_id=uuid7_for(until, f"reaction-digest:{author_id}"),
         )
-        written += 1
     return written

@@ -15,16 +15,11 @@ from typing import Any
 from jangteo.accounts import service as accounts
 from jangteo.community import service
 from jangteo.core.pagination import id_after, id_cursor
-from jangteo.core.reader import Reader, id_text, json_value
-
-_JSON = {
-    "sqlite": {"array": "json_array", "agg": "json_group_array"},
-    "postgresql": {"array": "json_build_array", "agg": "json_agg"},
-}
+from jangteo.core.reader import IN_IDS, JSON_FUNCTIONS, Reader, id_text, json_value
 
 
 def _page_sql(dialect: str, *, following: bool, after: bool) -> str:
-    fn = _JSON[dialect]
+    fn = JSON_FUNCTIONS[dialect]
     member = "$1"
     conditions = [
         "p.status = 'published'",
@@ -38,10 +33,7 @@ def _page_sql(dialect: str, *, following: bool, after: bool) -> str:
         f"{member} AND bl.blocked_id = p.author_id)",
     ]
     if following:
-        in_ids = (
-            "IN (SELECT value FROM json_each($4))" if dialect == "sqlite" else ("= ANY($4::uuid[])")
-        )
-        conditions += [f"p.author_id {in_ids}", "b.anonymous = false"]
+        conditions += [f"p.author_id {IN_IDS[dialect].format(p='$4')}", "b.anonymous = false"]
     if after:
         conditions.append(f"p.id < {'$5' if following else '$4'}")
     return (
@@ -62,7 +54,7 @@ def _page_sql(dialect: str, *, following: bool, after: bool) -> str:
 
 _PAGE_SQL = {
     (dialect, following, after): _page_sql(dialect, following=following, after=after)
-    for dialect in _JSON
+    for dialect in JSON_FUNCTIONS
     for following in (False, True)
     for after in (False, True)
 }

@@ -17,10 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Uuid,
     and_,
-    any_,
-    bindparam,
     case,
     delete,
     exists,
@@ -29,7 +26,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +52,7 @@ from jangteo.core.db import plan_for_these_values
 from jangteo.core.errors import Forbidden, InvalidInput, NotFound, define
 from jangteo.core.ids import short_code
 from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor, id_after, id_cursor
+from jangteo.core.security import Principal
 
 SpaceSlugTaken = define("space-slug-taken", 409, "A space with this address already exists.")
 BoardSlugTaken = define("board-slug-taken", 409, "This space already has a board at this address.")
@@ -93,6 +90,14 @@ class Viewer:
 
     member_id: uuid.UUID | None
     staff: bool = False
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> Viewer:
+        """A signed-in member (staff only with the role and MFA), or a visitor for None."""
+        if principal is None:
+            return cls(member_id=None)
+        staff = bool(principal.roles & {"staff", "admin"}) and principal.mfa
+        return cls(member_id=principal.member_id, staff=staff)
 
 
 @dataclass(frozen=True)
@@ -912,14 +917,6 @@ async def blocked_ids(session: AsyncSession, member_id: uuid.UUID | None) -> set
     return set(rows.all())
 
 
-def _any_of(session: AsyncSession, column: Any, ids: list[uuid.UUID]) -> Any:
-    """`column` is one of `ids`: one array parameter on PostgreSQL (a long IN list costs more to
-    send and to plan), IN elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(Uuid())))
-    return column.in_(ids)
-
-
 def not_blocked(author: Any, member_id: uuid.UUID) -> Any:
     """`author` is not someone `member_id` blocked (whose content is hidden from them); NOT
     EXISTS, which the planner turns into an anti-join, where NOT IN would not be."""
@@ -1616,13 +1613,12 @@ async def feed(
     board: str | None = None,
     author_id: uuid.UUID | None = None,
     hashtag: str | None = None,
-    following: bool = False,
     bookmarks: bool = False,
     limit: int,
     cursor: str | None,
 ) -> FeedPage:
-    """Posts newest first, in a space (and board), by an author, with a hashtag, by the people
-    the viewer follows, or bookmarked by the viewer. The keyset on the post id (UUIDv7, in
+    """Posts newest first, in a space (and board), by an author, with a hashtag, or bookmarked
+    by the viewer (the home feeds are `community.reads`). The keyset on the post id (UUIDv7, in
     time order) keeps pages stable while new posts arrive."""
     await plan_for_these_values(session)
     query = (
@@ -1645,23 +1641,6 @@ async def feed(
     if hashtag is not None:
         tagged = select(PostHashtag.post_id).where(PostHashtag.tag == normalize_tag(hashtag))
         query = query.where(Post.id.in_(tagged))
-    if following:
-        if viewer.member_id is None:
-            return FeedPage()
-        # the followed ids as values, not a subquery: the planner then knows how many there are
-        # and picks between walking the newest posts and reading each author's latest ones
-        followed = list(
-            (
-                await session.scalars(
-                    select(Follow.target_id).where(
-                        Follow.follower_id == viewer.member_id, Follow.target_type == "member"
-                    )
-                )
-            ).all()
-        )
-        if not followed:
-            return FeedPage()
-        query = query.where(_any_of(session, Post.author_id, followed), Board.anonymous.is_(False))
     if bookmarks:
         if viewer.member_id is None:
             return FeedPage()

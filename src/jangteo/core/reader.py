@@ -25,6 +25,18 @@ from sqlalchemy import make_url
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
+# the JSON functions of each database, for lists aggregated inside one row (`doc` turns a JSON
+# text column into JSON on SQLite; PostgreSQL's json columns are JSON already)
+JSON_FUNCTIONS = {
+    "sqlite": {"array": "json_array", "agg": "json_group_array", "doc": "json"},
+    "postgresql": {"array": "json_build_array", "agg": "json_agg", "doc": ""},
+}
+# "the column is one of the ids in parameter {p}", for a parameter made by `ids_param`
+IN_IDS = {
+    "sqlite": "IN (SELECT value FROM json_each({p}))",
+    "postgresql": "= ANY({p}::uuid[])",
+}
+
 
 def id_text(value: Any) -> str:
     """The canonical text of an id read from either database (a uuid, or 32 hex digits)."""
@@ -51,11 +63,8 @@ class Reader:
         raise NotImplementedError
 
     def ids_param(self, values: Sequence[uuid.UUID]) -> Any:
-        """A list of ids as one parameter, used as `= ANY({in_ids})` / `IN ({in_ids})`."""
+        """A list of ids as one parameter, for a test written with `IN_IDS`."""
         raise NotImplementedError
-
-    # the SQL that tests a column against an `ids_param`; `{p}` is the placeholder
-    in_ids: str
 
     def id_param(self, value: uuid.UUID) -> Any:
         raise NotImplementedError
@@ -90,9 +99,6 @@ class SqliteReader(Reader):
         self._connection = connection
         return connection
 
-    # SQLite plans each statement when it runs
-    in_ids = "IN (SELECT value FROM json_each({p}))"
-
     async def fetch(
         self, sql: str, *args: Any, plan_for_values: bool = False
     ) -> list[Sequence[Any]]:
@@ -120,8 +126,6 @@ class SqliteReader(Reader):
 
 class PostgresReader(Reader):
     dialect = "postgresql"
-
-    in_ids = "= ANY({p}::uuid[])"
 
     def __init__(self, url: str, pool_size: int) -> None:
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -13,7 +13,6 @@ from jangteo.community import service as community
 from jangteo.core.deps import CurrentMember, PlatformDep, StaffMember, client_ip
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from jangteo.core.ratelimit import Limit
-from jangteo.core.security import Principal
 from jangteo.trust import reports
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -72,11 +71,6 @@ class AdminReportOut(ReportOut):
     target: ReportTargetOut
 
 
-def _viewer(principal: Principal) -> community.Viewer:
-    staff = bool(principal.roles & {"staff", "admin"}) and principal.mfa
-    return community.Viewer(member_id=principal.member_id, staff=staff)
-
-
 def _report_out(report: reports.Report) -> ReportOut:
     return ReportOut.model_validate(report, from_attributes=True)
 
@@ -114,7 +108,7 @@ async def file_report(
         report, created = await reports.file_report(
             session,
             platform.clock,
-            _viewer(member),
+            community.Viewer.of(member),
             target_type=body.target_type,
             target_id=body.target_id,
             reason=body.reason,
@@ -139,7 +133,7 @@ async def list_reports(
     async with platform.db.read() as session:
         views, next_cursor = await reports.list_reports(
             session,
-            _viewer(principal),
+            community.Viewer.of(principal),
             status=status,
             target_type=target_type,
             limit=limit,
@@ -162,7 +156,7 @@ async def resolve_report(
         view = await reports.resolve_report(
             session,
             platform.clock,
-            _viewer(principal),
+            community.Viewer.of(principal),
             report_id,
             action=body.action,
             note=body.note,
