@@ -26,6 +26,7 @@ from jangteo.community.notifications_api import router as notifications_router
 from jangteo.community.polls_api import router as polls_router
 from jangteo.community.questions_api import router as questions_router
 from jangteo.community.reviews_api import router as reviews_router
+from jangteo.community.rules_api import router as community_rules_router
 from jangteo.community.search_api import router as community_search_router
 from jangteo.community.snaps_api import router as snaps_router
 from jangteo.core.clock import Clock
@@ -143,6 +144,7 @@ def create_app(
         polls_router,
         snaps_router,
         reviews_router,
+        community_rules_router,
         notifications_router,
         launches_router,
         community_search_router,

@@ -53,29 +53,36 @@ class Settings(BaseSettings):
     toss_api_base: str = "https://api.tosspayments.com"
     toss_timeout_seconds: float = 10.0
 
-    # community: activity points (paid through the wallet, capped per Seoul day) and the daily
-    # posting limits, lower for accounts younger than community_new_account_hours
+    # community: activity points (paid through the wallet, capped per Seoul day), daily posting
+    # limits per trust level, and what earns trust (posts read on distinct days, then likes
+    # received). These are the defaults of the rules staff change in the console.
     community_post_points: int = 10
+    community_snap_points: int = 30
+    community_review_points: int = 20
+    community_photo_review_points: int = 50
+    community_answer_bonus_points: int = 10
     community_daily_points_cap: int = 50
-    community_new_account_hours: int = 72
     community_new_posts_per_day: int = 3
     community_new_comments_per_day: int = 20
     community_posts_per_day: int = 30
     community_comments_per_day: int = 300
+    community_trusted_posts_per_day: int = 100
+    community_trusted_comments_per_day: int = 1000
+    community_trust_basic_reads: int = 10
+    community_trust_basic_days: int = 2
+    community_trust_member_reads: int = 100
+    community_trust_member_days: int = 10
+    community_trust_member_likes: int = 10
     # questions: a bounty is 0 or within these bounds, held from the asker until an answer is
     # accepted (the platform adds its bonus) or the question expires and the bounty goes back
     community_min_bounty: int = 10
     community_max_bounty: int = 10_000
-    community_answer_bonus_points: int = 10
     community_question_days: int = 7
     # polls ("골라줘") close at most this many days after they open
     community_poll_max_days: int = 30
 
-    # snaps and reviews: their activity points (a review with photos earns more), photos per
-    # post, photo uploads per member and hour, and how long an upload waits to be attached
-    community_snap_points: int = 30
-    community_photo_review_points: int = 50
-    community_review_points: int = 20
+    # snaps and reviews: photos per post, photo uploads per member and hour, and how long an
+    # upload waits to be attached
     community_max_post_images: int = 10
     community_image_uploads_per_hour: int = 60
     community_image_token_ttl_seconds: int = 24 * 3600

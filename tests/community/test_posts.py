@@ -4,16 +4,12 @@ bookmarks, hashtags, activity points and posting limits."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import httpx
-from tests.conftest import Backend, make_settings
 from tests.factories.accounts import make_staff, signup_member
 from tests.factories.community import feed_ids, join, make_post, make_space
-from tests.factories.orders import points_of
+from tests.factories.orders import log_in_again, points_of
 
-from jangteo.app import create_app
-from jangteo.bootstrap import build_platform
 from jangteo.core.clock import FrozenClock
 from jangteo.core.platform import Platform
 
@@ -266,49 +262,9 @@ async def test_activity_points_stop_at_the_daily_cap(
         await make_post(client, member, "points")
     assert await points_of(client, member) == 50
     clock.advance(hours=24)
-    member.headers = await _fresh_headers(client, member.email, member.password)
+    await log_in_again(client, member)
     await make_post(client, member, "points")
     assert await points_of(client, member) == 60
-
-
-async def _fresh_headers(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
-    login = await client.post("/api/v1/auth/token", json={"email": email, "password": password})
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
-async def test_new_accounts_post_less_until_they_have_been_around(
-    backend: Backend, tmp_path: Path, clock: FrozenClock
-) -> None:
-    settings = make_settings(backend, tmp_path, community_new_account_hours=72)
-    platform = build_platform(settings, clock)
-    try:
-        app = create_app(settings, platform=platform)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            owner = await make_staff(platform, client, roles=("creator",))
-            newcomer = await signup_member(client)
-            await make_space(client, owner, slug="newbies")
-            for _ in range(3):
-                await make_post(client, newcomer, "newbies")
-            limited = await client.post(
-                "/api/v1/spaces/newbies/boards/free/posts",
-                json={"body": "네 번째 글"},
-                headers=newcomer.headers,
-            )
-            assert limited.status_code == 429
-            assert limited.json()["type"].endswith("/posting-limit-reached")
-            # staff are not limited
-            staff = await make_staff(platform, client)
-            for _ in range(4):
-                await make_post(client, staff, "newbies")
-            clock.advance(hours=73)
-            newcomer.headers = await _fresh_headers(client, newcomer.email, newcomer.password)
-            for _ in range(4):
-                await make_post(client, newcomer, "newbies")
-    finally:
-        await platform.cache.close()
-        await platform.db.dispose()
 
 
 async def test_unknown_and_malformed_input_changes_nothing(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.conftest import Backend, make_settings
 from tests.factories.accounts import Member, grant_points, make_staff, signup_member
 from tests.factories.catalog import make_product
-from tests.factories.community import join, make_space
+from tests.factories.community import TRUSTED_FROM_THE_START, join, make_space
 from tests.factories.orders import log_in_again, points_of
 
 from jangteo.accounts.models import PointsEntry
@@ -34,7 +34,7 @@ def settings(backend: Backend, tmp_path: Path) -> Settings:
     return make_settings(
         backend,
         tmp_path,
-        community_new_account_hours=0,
+        **TRUSTED_FROM_THE_START,
         community_post_points=0,
         community_answer_bonus_points=BONUS,
         community_daily_points_cap=DAILY_CAP,

@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 from tests.conftest import Backend, make_settings
 from tests.factories.accounts import Member, make_staff, signup_member
 from tests.factories.catalog import make_product
-from tests.factories.community import join, make_space
+from tests.factories.community import TRUSTED_FROM_THE_START, join, make_space
 from tests.factories.orders import log_in_again, points_of
 
 from jangteo.app import create_app
@@ -142,7 +142,7 @@ async def test_uploads_are_limited_in_size_and_rate(
     settings = make_settings(
         backend,
         tmp_path,
-        community_new_account_hours=0,
+        **TRUSTED_FROM_THE_START,
         max_upload_bytes=20_000,
         community_image_uploads_per_hour=3,
     )

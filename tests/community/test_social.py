@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from tests.factories.accounts import make_staff, signup_member
+from tests.factories.catalog import brand_named
 from tests.factories.community import feed_ids, make_post, make_space
 from tests.factories.orders import log_in_again
 
@@ -192,3 +193,38 @@ async def test_the_home_feed_pages_and_shows_what_each_viewer_may_read(
     assert await feed_ids(client, "/api/v1/feed", fan, mode="following", limit=2) == [
         p["id"] for p in reversed(posts)
     ]
+
+
+async def test_members_follow_brands(client: httpx.AsyncClient, platform: Platform) -> None:
+    member, other = await signup_member(client), await signup_member(client)
+    async with platform.db.write() as session:
+        brand_id = await brand_named(session, platform.clock, "니트공방")
+        second_id = await brand_named(session, platform.clock, "데님랩")
+    path = f"/api/v1/brands/{brand_id}/follow"
+    assert (await client.put(path)).status_code == 401
+    for _ in range(2):  # following twice is following once
+        assert (await client.put(path, headers=member.headers)).status_code == 204
+    await client.put(f"/api/v1/brands/{second_id}/follow", headers=member.headers)
+    await client.put(path, headers=other.headers)
+
+    state = await client.get(f"/api/v1/brands/{brand_id}/followers", headers=member.headers)
+    assert state.json() == {"brand_id": str(brand_id), "follower_count": 2, "following": True}
+    anonymous = await client.get(f"/api/v1/brands/{brand_id}/followers")
+    assert anonymous.json()["following"] is False
+    first = await client.get("/api/v1/me/following/brands?limit=1", headers=member.headers)
+    assert [b["name"] for b in first.json()["items"]] == ["데님랩"]
+    rest = await client.get(
+        "/api/v1/me/following/brands",
+        params={"limit": 1, "cursor": first.json()["next_cursor"]},
+        headers=member.headers,
+    )
+    assert [b["name"] for b in rest.json()["items"]] == ["니트공방"]
+
+    assert (await client.delete(path, headers=member.headers)).status_code == 204
+    state = await client.get(f"/api/v1/brands/{brand_id}/followers", headers=member.headers)
+    assert (state.json()["follower_count"], state.json()["following"]) == (1, False)
+    unknown = "0190f0f0-0000-7000-8000-000000000000"
+    assert (
+        await client.put(f"/api/v1/brands/{unknown}/follow", headers=member.headers)
+    ).status_code == 404
+    assert (await client.get(f"/api/v1/brands/{unknown}/followers")).status_code == 404

@@ -7,6 +7,10 @@ from typing import Any
 import httpx
 from tests.factories.accounts import Member
 
+# settings under which every member is trusted enough to post freely (trust level 1 from the
+# start), for tests about something other than the posting limits of new members
+TRUSTED_FROM_THE_START = {"community_trust_basic_reads": 0, "community_trust_basic_days": 0}
+
 
 async def make_space(
     client: httpx.AsyncClient, owner: Member, *, slug: str = "knit-lovers", **rules: Any

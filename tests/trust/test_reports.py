@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tests.conftest import Backend, make_settings
 from tests.factories.accounts import Member, make_staff, signup_member
-from tests.factories.community import join, make_post, make_space
+from tests.factories.community import TRUSTED_FROM_THE_START, join, make_post, make_space
 
 from jangteo.core.platform import Platform
 from jangteo.settings import Settings
@@ -18,7 +18,7 @@ from jangteo.settings import Settings
 
 @pytest.fixture
 def settings(backend: Backend, tmp_path: Path) -> Settings:
-    return make_settings(backend, tmp_path, community_new_account_hours=0)
+    return make_settings(backend, tmp_path, **TRUSTED_FROM_THE_START)
 
 
 async def _report(

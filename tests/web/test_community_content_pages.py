@@ -316,3 +316,30 @@ async def test_a_member_votes_and_sees_results_after_voting(
     assert re.search(rf'value="{charcoal}" checked', page.text)
     mine = await client.get(f"/api/v1/polls/{poll['post']['id']}", headers=member_headers(client))
     assert mine.json()["poll"]["my_vote"] == charcoal
+
+
+async def test_a_member_follows_the_brand_from_the_product_community_tab(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    knit = await make_product(platform, name="램스울 니트")
+    tab = f"/p/{knit.product_id}/community"
+    visitor_view = await client.get(tab, headers={"HX-Request": "true"})
+    assert "팔로워 0명" in text_of(visitor_view.text)
+    assert "/brand/follow" not in visitor_view.text  # visitors see the count, not the button
+
+    await sign_up(client)
+    followed = await submit(client, f"/p/{knit.product_id}/brand/follow")
+    assert followed.status_code == 303
+    assert followed.headers["location"] == f"/p/{knit.product_id}#product-community"
+    view = await client.get(tab, headers={"HX-Request": "true"})
+    assert "팔로워 1명" in text_of(view.text) and "브랜드 팔로잉" in text_of(view.text)
+    assert f'action="/p/{knit.product_id}/brand/unfollow"' in view.text
+    state = await client.get(f"/api/v1/brands/{knit.brand_id}/followers")
+    assert state.json()["follower_count"] == 1
+
+    await submit(client, f"/p/{knit.product_id}/brand/unfollow")
+    state = await client.get(f"/api/v1/brands/{knit.brand_id}/followers")
+    assert state.json()["follower_count"] == 0
+    assert (await submit(client, f"/p/{knit.product_id}/brand/shout")).status_code == 404
+    no_token = await client.post(f"/p/{knit.product_id}/brand/follow")
+    assert no_token.status_code == 403

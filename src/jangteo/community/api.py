@@ -25,25 +25,12 @@ def _viewer(principal: Principal | None) -> service.Viewer:
     return service.Viewer.of(principal)
 
 
-def _rules(platform: Any) -> service.ActivityRules:
-    s = platform.settings
-    return service.ActivityRules(
-        post_points=s.community_post_points,
-        daily_points_cap=s.community_daily_points_cap,
-        new_account_hours=s.community_new_account_hours,
-        new_posts_per_day=s.community_new_posts_per_day,
-        new_comments_per_day=s.community_new_comments_per_day,
-        posts_per_day=s.community_posts_per_day,
-        comments_per_day=s.community_comments_per_day,
-    )
-
-
 # ---- shaping ----------------------------------------------------------------------------------
 
 
-def _space_out(view: service.SpaceView) -> schemas.SpaceOut:
+def _space_out(view: service.SpaceView, viewer: service.Viewer) -> schemas.SpaceOut:
     space = view.space
-    moderator = view.my_role in ("owner", "moderator")
+    moderator = viewer.staff or view.my_role in ("owner", "moderator")
     return schemas.SpaceOut(
         id=space.id,
         slug=space.slug,
@@ -129,8 +116,9 @@ async def create_space(
             **body.model_dump(),
             ip=client_ip(request),
         )
-        view = await service.view_space(session, str(space.id), _viewer(creator))
-    return _space_out(view)
+        viewer = _viewer(creator)
+        view = await service.view_space(session, str(space.id), viewer)
+    return _space_out(view, viewer)
 
 
 @router.get("/spaces", response_model=schemas.SpacePage)
@@ -141,17 +129,19 @@ async def list_spaces(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> schemas.SpacePage:
+    viewer = _viewer(principal)
     async with platform.db.read() as session:
         views, next_cursor = await service.list_spaces(
-            session, _viewer(principal), mine=mine, limit=limit, cursor=cursor
+            session, viewer, mine=mine, limit=limit, cursor=cursor
         )
-    return schemas.SpacePage(items=[_space_out(v) for v in views], next_cursor=next_cursor)
+    return schemas.SpacePage(items=[_space_out(v, viewer) for v in views], next_cursor=next_cursor)
 
 
 @router.get("/spaces/{ref}", response_model=schemas.SpaceOut)
 async def get_space(platform: PlatformDep, principal: OptionalMember, ref: str) -> schemas.SpaceOut:
+    viewer = _viewer(principal)
     async with platform.db.read() as session:
-        return _space_out(await service.view_space(session, ref, _viewer(principal)))
+        return _space_out(await service.view_space(session, ref, viewer), viewer)
 
 
 @router.patch("/spaces/{ref}", response_model=schemas.SpaceOut)
@@ -172,7 +162,7 @@ async def update_space(
             body.model_dump(exclude_unset=True),
             ip=client_ip(request),
         )
-        return _space_out(await service.view_space(session, str(space.id), viewer))
+        return _space_out(await service.view_space(session, str(space.id), viewer), viewer)
 
 
 @router.post("/spaces/{ref}/join", response_model=schemas.SpaceOut)
@@ -190,7 +180,7 @@ async def join_space(
             invite_code=body.invite_code,
             has_delivered_order=delivered,
         )
-        return _space_out(await service.view_space(session, ref, viewer))
+        return _space_out(await service.view_space(session, ref, viewer), viewer)
 
 
 @router.post("/spaces/{ref}/leave", status_code=status.HTTP_204_NO_CONTENT)
@@ -335,7 +325,7 @@ async def create_post(
             viewer,
             title=body.title,
             body=body.body,
-            rules=_rules(platform),
+            rules=await service.activity_rules(session, platform.settings),
         )
         return _post_out(await service.get_post(session, post.id, viewer))
 
@@ -440,7 +430,7 @@ async def add_comment(
             viewer,
             body=body.body,
             parent_id=body.parent_id,
-            rules=_rules(platform),
+            rules=await service.activity_rules(session, platform.settings),
         )
         return _comment_out(await service.get_comment(session, comment.id, viewer))
 
@@ -610,9 +600,13 @@ async def follow_list(
     )
 
 
-async def _follow(platform: Any, member: Principal, member_id: uuid.UUID, on: bool) -> Response:
+async def _follow(
+    platform: Any, member: Principal, target_type: str, target_id: uuid.UUID, on: bool
+) -> Response:
     async with platform.db.write() as session:
-        await service.follow(session, platform.clock, _viewer(member), "member", member_id, on=on)
+        await service.follow(
+            session, platform.clock, _viewer(member), target_type, target_id, on=on
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -620,14 +614,55 @@ async def _follow(platform: Any, member: Principal, member_id: uuid.UUID, on: bo
 async def follow_member(
     platform: PlatformDep, member: CurrentMember, member_id: uuid.UUID
 ) -> Response:
-    return await _follow(platform, member, member_id, True)
+    return await _follow(platform, member, "member", member_id, True)
 
 
 @router.delete("/members/{member_id}/follow", status_code=status.HTTP_204_NO_CONTENT)
 async def unfollow_member(
     platform: PlatformDep, member: CurrentMember, member_id: uuid.UUID
 ) -> Response:
-    return await _follow(platform, member, member_id, False)
+    return await _follow(platform, member, "member", member_id, False)
+
+
+@router.put("/brands/{brand_id}/follow", status_code=status.HTTP_204_NO_CONTENT)
+async def follow_brand(
+    platform: PlatformDep, member: CurrentMember, brand_id: uuid.UUID
+) -> Response:
+    return await _follow(platform, member, "brand", brand_id, True)
+
+
+@router.delete("/brands/{brand_id}/follow", status_code=status.HTTP_204_NO_CONTENT)
+async def unfollow_brand(
+    platform: PlatformDep, member: CurrentMember, brand_id: uuid.UUID
+) -> Response:
+    return await _follow(platform, member, "brand", brand_id, False)
+
+
+@router.get("/brands/{brand_id}/followers", response_model=schemas.BrandFollowers)
+async def brand_followers(
+    platform: PlatformDep, principal: OptionalMember, brand_id: uuid.UUID
+) -> schemas.BrandFollowers:
+    """How many members follow the brand, and whether you do."""
+    async with platform.db.read() as session:
+        count, following = await service.brand_follow_state(session, brand_id, _viewer(principal))
+    return schemas.BrandFollowers(brand_id=brand_id, follower_count=count, following=following)
+
+
+@router.get("/me/following/brands", response_model=schemas.BrandRefPage)
+async def my_brands(
+    platform: PlatformDep,
+    member: CurrentMember,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> schemas.BrandRefPage:
+    async with platform.db.read() as session:
+        brands, next_cursor = await service.followed_brands(
+            session, member.member_id, limit=limit, cursor=cursor
+        )
+    return schemas.BrandRefPage(
+        items=[schemas.BrandRef(id=i, slug=s, name=n) for i, s, n in brands],
+        next_cursor=next_cursor,
+    )
 
 
 async def _block(platform: Any, member: Principal, member_id: uuid.UUID, on: bool) -> Response:

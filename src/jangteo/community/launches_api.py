@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict
 
 from jangteo.community import launches, service
-from jangteo.community.api import _page, _post_out, _rules, _viewer
+from jangteo.community.api import _page, _post_out, _viewer
 from jangteo.community.schemas import Body, PostOut, PostPage, Title
 from jangteo.core.deps import CurrentMember, OptionalMember, PlatformDep
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -36,7 +36,7 @@ async def create_launch(
             viewer,
             title=body.title,
             body=body.body,
-            rules=_rules(platform),
+            rules=await service.activity_rules(session, platform.settings),
         )
         return _post_out(await service.get_post(session, post.id, viewer))
 

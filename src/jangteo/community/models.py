@@ -216,6 +216,32 @@ class ActivityCount(Base):
     points: Mapped[int] = mapped_column(default=0)
 
 
+class MemberTrust(Base):
+    """A member's trust level (Discourse's model): 0 new, 1 basic, 2 member are earned by reading
+    posts on distinct days and by likes received; 3 leader only by staff. A level set by staff
+    is locked against automatic change."""
+
+    __tablename__ = "community_member_trust"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(default=0)
+    locked: Mapped[bool] = mapped_column(default=False)
+    posts_read: Mapped[int] = mapped_column(default=0)
+    days_visited: Mapped[int] = mapped_column(default=0)
+    last_visit_day: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD in Asia/Seoul
+    updated_at: Mapped[datetime]
+
+
+class PostRead(Base):
+    """A post a member has read, once: what counts toward their trust level."""
+
+    __tablename__ = "community_post_reads"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+
+
 # ---- kinds of post: questions, polls, snaps, reviews ---------------------------------------
 
 

@@ -26,7 +26,16 @@ from jangteo.core.ids import uuid7, uuid7_for
 from jangteo.core.pagination import id_after, id_cursor
 
 NOTIFIED = "community.notified"
-KINDS = ("reply", "comment", "mention", "follow", "answer_accepted", "reaction_digest", "order")
+KINDS = (
+    "reply",
+    "comment",
+    "mention",
+    "follow",
+    "answer_accepted",
+    "reaction_digest",
+    "order",
+    "trust_level",
+)
 
 _MENTION = re.compile(r"@([0-9A-Za-z_\uac00-\ud7a3]{2,20})")
 

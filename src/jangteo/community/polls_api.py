@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.community import polls, service
-from jangteo.community.api import _post_out, _rules, _viewer
+from jangteo.community.api import _post_out, _viewer
 from jangteo.community.poll_schemas import (
     OptionOut,
     PollCreate,
@@ -68,7 +68,7 @@ async def create_poll(platform: PlatformDep, member: CurrentMember, body: PollCr
             results_visibility=body.results_visibility,
             space=body.space,
             board=body.board,
-            activity=_rules(platform),
+            activity=await service.activity_rules(session, platform.settings),
             max_days=platform.settings.community_poll_max_days,
         )
         return await _answer(platform, session, post.id, viewer)

@@ -45,7 +45,6 @@ class QuestionRules:
 
     min_bounty: int = 10
     max_bounty: int = 10_000
-    answer_bonus: int = 10
     open_days: int = 7
     points_expiry_days: int = 365
 
@@ -54,7 +53,6 @@ class QuestionRules:
         return cls(
             min_bounty=settings.community_min_bounty,
             max_bounty=settings.community_max_bounty,
-            answer_bonus=settings.community_answer_bonus_points,
             open_days=settings.community_question_days,
             points_expiry_days=settings.points_expiry_days,
         )
@@ -221,7 +219,7 @@ async def accept(
         session,
         clock,
         counter,
-        points=rules.answer_bonus,
+        points=activity.answer_bonus_points,
         cap=activity.daily_points_cap,
         reason="채택 보너스",
         reference=f"question:{post_id}:bonus",

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jangteo.community import questions
-from jangteo.community.api import Cursor, Limit, _post_out, _rules, _viewer
+from jangteo.community import questions, service
+from jangteo.community.api import Cursor, Limit, _post_out, _viewer
 from jangteo.community.question_schemas import (
     AcceptRequest,
     QuestionCreate,
@@ -64,7 +64,7 @@ async def ask_question(
             product_id=body.product_id,
             space=body.space,
             board=body.board,
-            activity=_rules(platform),
+            activity=await service.activity_rules(session, platform.settings),
             rules=questions.QuestionRules.of(platform.settings),
         )
         view = await questions.get_question(session, post.id, viewer)
@@ -131,7 +131,7 @@ async def accept_answer(
             post_id,
             viewer,
             comment_id=body.comment_id,
-            activity=_rules(platform),
+            activity=await service.activity_rules(session, platform.settings),
             rules=questions.QuestionRules.of(platform.settings),
         )
         view = await questions.get_question(session, post_id, viewer)

@@ -57,6 +57,11 @@ class ProductReviewPage(BaseModel):
     next_cursor: str | None
 
 
+class ReviewPage(BaseModel):
+    items: list[ReviewOut]
+    next_cursor: str | None
+
+
 class RevisionOut(BaseModel):
     id: uuid.UUID
     rating: int

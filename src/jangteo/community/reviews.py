@@ -87,8 +87,6 @@ async def write_review(
     body: str,
     images: Sequence[snaps.UploadedImage],
     rules: service.ActivityRules,
-    points: int,
-    photo_points: int,
     max_images: int,
 ) -> Post:
     """A review of a line of the author's own order, on the shop's reviews board.
@@ -118,7 +116,7 @@ async def write_review(
         body=body,
         rules=rules,
         kind="review",
-        points=photo_points if images else points,
+        points=rules.photo_review_points if images else rules.review_points,
     )
     review = Review(
         post_id=post.id,
@@ -366,6 +364,32 @@ async def get_review(
     if row is None:
         raise NotFound("The review does not exist.")
     return (await _review_views(session, viewer, [(row[0], row[1], row[2], row[3])]))[0]
+
+
+async def my_reviews(
+    session: AsyncSession,
+    viewer: service.Viewer,
+    *,
+    order_line_ids: Sequence[uuid.UUID] = (),
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ReviewView], str | None]:
+    """The viewer's own reviews, newest first; with `order_line_ids`, only those of these lines,
+    so that an order's page can tell which of its lines are reviewed. Lines of other members'
+    orders simply find nothing."""
+    assert viewer.member_id is not None
+    query = _reviews_query().where(Post.author_id == viewer.member_id, Post.status != "deleted")
+    if order_line_ids:
+        query = query.where(Review.order_line_id.in_(order_line_ids))
+    after = id_after(cursor)
+    if after is not None:
+        query = query.where(Review.post_id < after)
+    rows = list(
+        (await session.execute(query.order_by(Review.post_id.desc()).limit(limit + 1))).all()
+    )
+    next_cursor = id_cursor(rows[limit - 1][0].post_id) if len(rows) > limit else None
+    items = await _review_views(session, viewer, [(r[0], r[1], r[2], r[3]) for r in rows[:limit]])
+    return items, next_cursor
 
 
 async def rating_summary(session: AsyncSession, product_id: uuid.UUID) -> RatingSummary:

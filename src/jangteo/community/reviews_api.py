@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from jangteo.community import review_schemas as schemas
-from jangteo.community import reviews, snaps
-from jangteo.community.api import _author, _post_out, _rules, _viewer
+from jangteo.community import reviews, service, snaps
+from jangteo.community.api import _author, _post_out, _viewer
 from jangteo.community.snaps_api import image_out
 from jangteo.core.deps import CurrentMember, IdempotencyKey, OptionalMember, PlatformDep
 from jangteo.core.idempotency import request_fingerprint, run_once
@@ -74,9 +74,7 @@ async def write_review(
             rating=body.rating,
             body=body.body,
             images=images,
-            rules=_rules(platform),
-            points=settings.community_review_points,
-            photo_points=settings.community_photo_review_points,
+            rules=await service.activity_rules(session, platform.settings),
             max_images=settings.community_max_post_images,
         )
         view = await reviews.get_review(session, post.id, viewer)
@@ -134,6 +132,26 @@ async def review_revisions(
             for r in rows
         ],
         next_cursor=next_cursor,
+    )
+
+
+@router.get("/me/reviews", response_model=schemas.ReviewPage)
+async def my_reviews(
+    platform: PlatformDep,
+    member: CurrentMember,
+    order_line_id: Annotated[list[uuid.UUID] | None, Query(max_length=MAX_LIMIT)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> schemas.ReviewPage:
+    """Your reviews, newest first; `order_line_id` (repeatable) keeps those of these lines of
+    your orders, which tells you which lines are reviewed already."""
+    viewer = _viewer(member)
+    async with platform.db.read() as session:
+        items, next_cursor = await reviews.my_reviews(
+            session, viewer, order_line_ids=order_line_id or (), limit=limit, cursor=cursor
+        )
+    return schemas.ReviewPage(
+        items=[review_out(v, member.member_id) for v in items], next_cursor=next_cursor
     )
 
 

@@ -98,7 +98,7 @@ class MembershipPage(BaseModel):
 
 
 class Moderation(Request):
-    action: Literal["approve", "ban", "unban", "mute", "unmute", "set_role"]
+    action: Literal["approve", "reject", "ban", "unban", "mute", "unmute", "set_role"]
     reason: Reason | None = None
     minutes: Annotated[int, Field(ge=1, le=60 * 24 * 365)] | None = None
     role: Literal["moderator", "member"] | None = None
@@ -245,6 +245,23 @@ class MemberRef(BaseModel):
 class MemberRefPage(BaseModel):
     items: list[MemberRef]
     next_cursor: str | None
+
+
+class BrandRef(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class BrandRefPage(BaseModel):
+    items: list[BrandRef]
+    next_cursor: str | None
+
+
+class BrandFollowers(BaseModel):
+    brand_id: uuid.UUID
+    follower_count: int
+    following: bool
 
 
 class ProfileOut(BaseModel):

@@ -12,7 +12,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.accounts import service as accounts
-from jangteo.community import notifications, search
+from jangteo.catalog import service as catalog
+from jangteo.community import notifications, search, trust_levels
 from jangteo.community.models import (
     ActivityCount,
     Block,
@@ -39,16 +40,21 @@ from jangteo.community.models import (
     ChatMessage,
     Comment,
     Follow,
+    PollOption,
     Post,
     PostHashtag,
+    ProductTag,
+    Question,
     Reaction,
+    Review,
     Space,
     SpaceMember,
     ThreadAlias,
 )
+from jangteo.core import rules as rules_store
 from jangteo.core.audit import record_audit
 from jangteo.core.clock import Clock, to_seoul
-from jangteo.core.db import plan_for_these_values
+from jangteo.core.db import insert_if_new, plan_for_these_values
 from jangteo.core.errors import Forbidden, InvalidInput, NotFound, define
 from jangteo.core.ids import short_code
 from jangteo.core.pagination import InvalidCursor, decode_cursor, encode_cursor, id_after, id_cursor
@@ -102,15 +108,91 @@ class Viewer:
 
 @dataclass(frozen=True)
 class ActivityRules:
-    """Points for activity and posting limits, from the settings."""
+    """Points for activity, daily posting limits per trust level and what earns trust. Defaults
+    come from the settings (`community_<field>`); staff change them at runtime (`core.rules`)."""
 
     post_points: int = 10
+    snap_points: int = 30
+    review_points: int = 20
+    photo_review_points: int = 50
+    answer_bonus_points: int = 10
     daily_points_cap: int = 50
-    new_account_hours: int = 72
+    # trust level 0, level 1, level 2 and up
     new_posts_per_day: int = 3
     new_comments_per_day: int = 20
     posts_per_day: int = 30
     comments_per_day: int = 300
+    trusted_posts_per_day: int = 100
+    trusted_comments_per_day: int = 1000
+    # level 1: posts read on this many Seoul days; level 2: more of both, and likes received
+    trust_basic_reads: int = 10
+    trust_basic_days: int = 2
+    trust_member_reads: int = 100
+    trust_member_days: int = 10
+    trust_member_likes: int = 10
+
+    @classmethod
+    def defaults(cls, settings: Any) -> ActivityRules:
+        return cls(**{f.name: getattr(settings, f"community_{f.name}") for f in fields(cls)})
+
+    def posts_limit(self, level: int) -> int:
+        return (
+            (self.new_posts_per_day, self.posts_per_day)[level]
+            if level < 2
+            else (self.trusted_posts_per_day)
+        )
+
+    def comments_limit(self, level: int) -> int:
+        return (
+            (self.new_comments_per_day, self.comments_per_day)[level]
+            if level < 2
+            else (self.trusted_comments_per_day)
+        )
+
+
+RULES_SCOPE = "community"
+
+
+async def activity_rules(session: AsyncSession, settings: Any) -> ActivityRules:
+    """The community's rules as staff last set them."""
+    return await rules_store.load(session, RULES_SCOPE, ActivityRules.defaults(settings))
+
+
+async def change_activity_rules(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    changes: dict[str, int],
+    *,
+    actor_id: uuid.UUID,
+    ip: str | None = None,
+) -> ActivityRules:
+    """Staff change some rules (audited); limits must grow with the trust level and the
+    second level must ask for at least what the first does."""
+    current = await activity_rules(session, settings)
+    wanted = replace(current, **changes)
+    ordered = (
+        ("new_posts_per_day", "posts_per_day", "trusted_posts_per_day"),
+        ("new_comments_per_day", "comments_per_day", "trusted_comments_per_day"),
+        ("trust_basic_reads", "trust_member_reads"),
+        ("trust_basic_days", "trust_member_days"),
+    )
+    for names in ordered:
+        values = [getattr(wanted, name) for name in names]
+        if values != sorted(values):
+            raise InvalidInput(
+                "These rules must not decrease from one trust level to the next.",
+                fields=list(names),
+            )
+    return await rules_store.change(
+        session,
+        clock,
+        RULES_SCOPE,
+        ActivityRules.defaults(settings),
+        changes,
+        actor_id=actor_id,
+        ip=ip,
+    )
 
 
 @dataclass(frozen=True)
@@ -168,21 +250,6 @@ def hashtags_in(text: str) -> list[str]:
 
 def normalize_tag(tag: str) -> str:
     return unicodedata.normalize("NFKC", tag).lstrip("#").lower()
-
-
-async def _insert_if_new(session: AsyncSession, row: Any) -> bool:
-    """Insert a row unless it breaks a unique key (someone made it first); whether it was new.
-
-    The row joins the session inside the savepoint, so that a collision takes it back out: a
-    row added before would stay pending and fail the whole transaction at the next flush.
-    """
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
 
 
 async def flush_unique(session: AsyncSession, conflict: type[Exception]) -> None:
@@ -307,7 +374,7 @@ async def shop_board(session: AsyncSession, clock: Clock, board_slug: str) -> Bo
             created_at=now,
             updated_at=now,
         )
-        if not await _insert_if_new(session, space):
+        if not await insert_if_new(session, space):
             space = (await session.scalars(select(Space).where(Space.slug == SHOP_SPACE))).one()
     board = await session.scalar(
         select(Board).where(Board.space_id == space.id, Board.slug == board_slug)
@@ -320,7 +387,7 @@ async def shop_board(session: AsyncSession, clock: Clock, board_slug: str) -> Bo
             position=list(SHOP_BOARDS).index(board_slug) if board_slug in SHOP_BOARDS else 99,
             created_at=now,
         )
-        if not await _insert_if_new(session, board):
+        if not await insert_if_new(session, board):
             board = (
                 await session.scalars(
                     select(Board).where(Board.space_id == space.id, Board.slug == board_slug)
@@ -597,8 +664,8 @@ async def moderate_member(
     role: str | None = None,
     ip: str | None = None,
 ) -> SpaceMember:
-    """approve (a pending request), ban, unban, mute (for `minutes`), unmute, or set_role
-    (owner only). Audited."""
+    """approve or reject (a pending request; a rejected member may ask again), ban, unban,
+    mute (for `minutes`), unmute, or set_role (owner only). Audited."""
     space, target = await _moderated_member(session, ref, viewer, member_id)
     now = clock.now()
     before = {"status": target.status, "role": target.role}
@@ -607,6 +674,10 @@ async def moderate_member(
         if target.status != "pending":
             raise InvalidInput("Only a pending request can be approved.")
         target.status = "active"
+    elif action == "reject":
+        if target.status != "pending":
+            raise InvalidInput("Only a pending request can be rejected.")
+        target.status = "left"
     elif action == "ban":
         target.status, target.ban_reason = "banned", reason
     elif action == "unban":
@@ -762,16 +833,9 @@ async def count_activity(
     counter = await session.scalar(query.with_for_update())
     if counter is None:
         counter = ActivityCount(member_id=member_id, day=day, action=action, count=0, points=0)
-        if not await _insert_if_new(session, counter):
+        if not await insert_if_new(session, counter):
             counter = (await session.scalars(query.with_for_update())).one()
     return counter
-
-
-async def _new_account(
-    session: AsyncSession, clock: Clock, member_id: uuid.UUID, hours: int
-) -> bool:
-    profile = await accounts.get_profile(session, member_id)
-    return clock.now() - profile.created_at < timedelta(hours=hours)
 
 
 async def _take_allowance(
@@ -783,15 +847,12 @@ async def _take_allowance(
     *,
     staff: bool,
 ) -> ActivityCount:
-    """Count one more post or comment today, refusing past the day's limit (lower for accounts
-    younger than `new_account_hours`, as Discourse's trust levels do for new users)."""
+    """Count one more post or comment today, refusing past the day's limit of the member's
+    trust level (lower for new members until they have read around, as on Discourse)."""
     counter = await count_activity(session, clock, member_id, action)
     if not staff:
-        new = await _new_account(session, clock, member_id, rules.new_account_hours)
-        if action == "post":
-            limit = rules.new_posts_per_day if new else rules.posts_per_day
-        else:
-            limit = rules.new_comments_per_day if new else rules.comments_per_day
+        level = await trust_levels.level_of(session, member_id, rules)
+        limit = rules.posts_limit(level) if action == "post" else rules.comments_limit(level)
         if counter.count >= limit:
             raise PostingLimitReached(limit=limit)
     counter.count += 1
@@ -1017,6 +1078,23 @@ async def readable_post(
     return post, space, board
 
 
+async def products_of_post(
+    session: AsyncSession, post_id: uuid.UUID, viewer: Viewer
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """The author of a post the viewer may read and the products it leads to: tagged on a snap's
+    photos, reviewed, asked about, or offered in a poll (for crediting sales to the author)."""
+    post, _space, _board = await readable_post(session, post_id, viewer)
+    found: list[uuid.UUID] = []
+    for query in (
+        select(ProductTag.product_id).where(ProductTag.post_id == post_id),
+        select(Review.product_id).where(Review.post_id == post_id),
+        select(Question.product_id).where(Question.post_id == post_id),
+        select(PollOption.product_id).where(PollOption.post_id == post_id),
+    ):
+        found.extend(p for p in (await session.scalars(query)).all() if p is not None)
+    return post.author_id, list(dict.fromkeys(found))
+
+
 async def is_moderator(session: AsyncSession, space: Space, viewer: Viewer) -> bool:
     return has_moderator_role(await _membership(session, space.id, viewer.member_id), viewer)
 
@@ -1147,7 +1225,7 @@ async def _alias_for(session: AsyncSession, post: Post, member_id: uuid.UUID) ->
             select(func.max(ThreadAlias.number)).where(ThreadAlias.post_id == post.id)
         )
         alias = ThreadAlias(post_id=post.id, member_id=member_id, number=(last or 0) + 1)
-        if await _insert_if_new(session, alias):
+        if await insert_if_new(session, alias):
             return
         # someone took that number at the same moment: take the next
     raise RuntimeError("could not number the thread alias")
@@ -1389,7 +1467,7 @@ async def react(
             kind=kind,
             created_at=clock.now(),
         )
-        if not await _insert_if_new(session, reaction):
+        if not await insert_if_new(session, reaction):
             return False
         delta = 1
     else:
@@ -1426,7 +1504,7 @@ async def set_bookmark(
     await _readable_target(session, "post", post_id, viewer)
     if on:
         # bookmarked already when it is not new
-        await _insert_if_new(
+        await insert_if_new(
             session, Bookmark(member_id=viewer.member_id, post_id=post_id, created_at=clock.now())
         )
     else:
@@ -1455,6 +1533,8 @@ async def follow(
             raise CannotFollowSelf()
         if await accounts.get_member_brief(session, target_id) is None:
             raise NotFound("The member does not exist.")
+    else:
+        await catalog.find_brand(session, str(target_id))  # NotFound for an unknown brand
     if on:
         follow_row = Follow(
             follower_id=viewer.member_id,
@@ -1462,7 +1542,7 @@ async def follow(
             target_id=target_id,
             created_at=clock.now(),
         )
-        if not await _insert_if_new(session, follow_row):
+        if not await insert_if_new(session, follow_row):
             return  # following already
         if target_type == "member":
             await notifications.notify(
@@ -1507,6 +1587,51 @@ async def follow_list(
     return [(r[1], names[r[1]].nickname) for r in rows if r[1] in names], next_cursor
 
 
+async def brand_follow_state(
+    session: AsyncSession, brand_id: uuid.UUID, viewer: Viewer
+) -> tuple[int, bool]:
+    """How many members follow a brand, and whether the viewer does."""
+    await catalog.find_brand(session, str(brand_id))
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Follow)
+        .where(Follow.target_type == "brand", Follow.target_id == brand_id)
+    )
+    following = viewer.member_id is not None and bool(
+        await session.scalar(
+            select(Follow.id).where(
+                Follow.follower_id == viewer.member_id,
+                Follow.target_type == "brand",
+                Follow.target_id == brand_id,
+            )
+        )
+    )
+    return count or 0, following
+
+
+async def followed_brands(
+    session: AsyncSession, member_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[uuid.UUID, str, str]], str | None]:
+    """The brands a member follows (id, slug, name), most recently followed first; a brand
+    archived since is left out."""
+    query = select(Follow.id, Follow.target_id).where(
+        Follow.follower_id == member_id, Follow.target_type == "brand"
+    )
+    after = id_after(cursor)
+    if after is not None:
+        query = query.where(Follow.id < after)
+    rows = list((await session.execute(query.order_by(Follow.id.desc()).limit(limit + 1))).all())
+    next_cursor = id_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    brands = []
+    for _follow_id, brand_id in rows[:limit]:
+        try:
+            brand = await catalog.find_brand(session, str(brand_id))
+        except NotFound:
+            continue
+        brands.append((brand.id, brand.slug, brand.name))
+    return brands, next_cursor
+
+
 async def follow_counts(session: AsyncSession, member_id: uuid.UUID) -> tuple[int, int]:
     followers = await session.scalar(
         select(func.count())
@@ -1537,7 +1662,7 @@ async def block(
         )
         return
     row = Block(blocker_id=viewer.member_id, blocked_id=member_id, created_at=clock.now())
-    if not await _insert_if_new(session, row):
+    if not await insert_if_new(session, row):
         return
     await session.execute(
         delete(Follow).where(

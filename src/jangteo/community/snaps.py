@@ -238,7 +238,6 @@ async def create_snap(
     space: str | None,
     board: str | None,
     rules: service.ActivityRules,
-    points: int,
     max_images: int,
 ) -> Post:
     """A snap on the shop's snaps board (or a board of `space`), with its photos and tags;
@@ -261,7 +260,7 @@ async def create_snap(
         body=body,
         rules=rules,
         kind="snap",
-        points=points,
+        points=rules.snap_points,
     )
     rows = await attach_images(session, clock, post.id, images)
     # tags are read back in id order; ids made in one millisecond are not in order by themselves

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
+from jangteo.community import service, snaps
 from jangteo.community import snap_schemas as schemas
-from jangteo.community import snaps
-from jangteo.community.api import _post_out, _rules, _viewer
+from jangteo.community.api import _post_out, _viewer
 from jangteo.core.deps import CurrentMember, IdempotencyKey, OptionalMember, PlatformDep
 from jangteo.core.errors import PayloadTooLarge
 from jangteo.core.idempotency import request_fingerprint, run_once
@@ -122,8 +122,7 @@ async def create_snap(
             tags=body.tags,
             space=body.space,
             board=body.board,
-            rules=_rules(platform),
-            points=settings.community_snap_points,
+            rules=await service.activity_rules(session, platform.settings),
             max_images=settings.community_max_post_images,
         )
         return snap_out(await snaps.get_snap(session, post.id, viewer)).model_dump(mode="json")

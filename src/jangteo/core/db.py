@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event, make_url, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -183,6 +183,21 @@ class Database:
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()
+
+
+async def insert_if_new(session: AsyncSession, row: Any) -> bool:
+    """Insert a row unless it breaks a unique key (someone made it first); whether it was new.
+
+    The row joins the session inside the savepoint, so that a collision takes it back out: a
+    row added before would stay pending and fail the whole transaction at the next flush.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def plan_for_these_values(session: AsyncSession) -> None:

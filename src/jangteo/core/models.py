@@ -1,4 +1,5 @@
-"""Tables of the shared mechanisms: outbox, scheduled jobs, idempotency records, audit log."""
+"""Tables of the shared mechanisms: outbox, scheduled jobs, idempotency records, audit log and
+the rule values staff change at runtime."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jangteo.core.db import Base
@@ -72,3 +73,16 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None]
     ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RuleValue(Base):
+    """One rule a staff member changed at runtime (a points amount, a limit, a rate), overriding
+    the default from the settings for its scope."""
+
+    __tablename__ = "rule_values"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[uuid.UUID | None]

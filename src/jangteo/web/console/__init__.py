@@ -9,11 +9,13 @@ from jangteo.web.console import (
     audit,
     auth,
     catalog,
+    community_rules,
     coupons,
     dashboard,
     members,
     moderation,
     orders,
+    spaces,
     stock_imports,
 )
 
@@ -28,5 +30,7 @@ for module in (
     coupons,
     members,
     moderation,
+    spaces,
+    community_rules,
 ):
     router.include_router(module.router)

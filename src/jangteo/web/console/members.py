@@ -24,7 +24,7 @@ from jangteo.web.console.common import (
 )
 from jangteo.web.forms import FormErrors
 from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
-from jangteo.web.storefront.common import POINTS_REASONS
+from jangteo.web.storefront.common import POINTS_REASONS, TRUST_LEVELS
 
 router = APIRouter()
 
@@ -67,12 +67,13 @@ async def _member_page(
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    profile, wallet, ledger = await asyncio.gather(
+    profile, wallet, ledger, trust = await asyncio.gather(
         web.api.get(f"/api/v1/admin/members/{member_id}"),
         web.api.get(f"/api/v1/admin/members/{member_id}/wallet"),
         web.api.get(
             f"/api/v1/admin/members/{member_id}/wallet/entries", cursor=cursor(web), limit=20
         ),
+        web.api.get(f"/api/v1/admin/members/{member_id}/trust"),
     )
     return render(
         web,
@@ -82,6 +83,8 @@ async def _member_page(
         member=profile,
         wallet=wallet,
         entries=ledger["items"],
+        trust=trust,
+        trust_levels=TRUST_LEVELS,
         next_cursor=ledger["next_cursor"],
         reasons=POINTS_REASONS,
         roles=ROLES,
@@ -180,3 +183,31 @@ async def adjust_points(member_id: str, web: CheckedWeb) -> Response:
             status_code=problem.status,
         )
     return web.redirect(f"/console/members/{member_id}?notice=points-adjusted")
+
+
+@router.post("/console/members/{member_id}/trust")
+async def set_trust(member_id: str, web: CheckedWeb) -> Response:
+    """Fix the member's community trust level with a reason, or hand it back to reading."""
+    staff = await require_staff(web)
+    if not is_uuid(member_id):
+        return _not_found(web)
+    values = {"level": await web.field("level"), "reason": await web.field("reason")}
+    level = int(values["level"]) if values["level"] in ("0", "1", "2", "3") else None
+    try:
+        await web.api.call(
+            "PUT",
+            f"/api/v1/admin/members/{member_id}/trust",
+            json={"level": level, "reason": values["reason"]},
+        )
+    except ApiProblem as problem:
+        errors = problem_errors(web, problem, values)
+        return await _member_page(
+            web,
+            staff,
+            member_id,
+            errors=errors,
+            form="trust",
+            values=values,
+            status_code=problem.status,
+        )
+    return web.redirect(f"/console/members/{member_id}?notice=saved")

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jangteo.web.storefront import account, cart, catalog, community, community_content, mypage
+from jangteo.web.storefront import (
+    account,
+    cart,
+    catalog,
+    community,
+    community_content,
+    community_reviews,
+    community_rooms,
+    mypage,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (catalog, community, community_content, cart, mypage, account):
+for module in (
+    catalog,
+    community,
+    community_content,
+    community_reviews,
+    community_rooms,
+    cart,
+    mypage,
+    account,
+):
     router.include_router(module.router)

@@ -32,6 +32,13 @@ POINTS_REASONS = {
     "signup.bonus": N_("Welcome bonus"),
     "signup": N_("Welcome bonus"),
 }
+# community trust levels, as the API numbers them
+TRUST_LEVELS = {
+    0: N_("New member"),
+    1: N_("Basic member"),
+    2: N_("Member"),
+    3: N_("Leader"),
+}
 SORTS = {
     "new": N_("Newest"),
     "popular": N_("Popular"),

@@ -13,7 +13,7 @@ from jangteo.web.client import ApiProblem
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
 from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
-from jangteo.web.storefront.common import cart_count, is_uuid, notice
+from jangteo.web.storefront.common import TRUST_LEVELS, cart_count, is_uuid, notice
 
 router = APIRouter()
 
@@ -26,6 +26,7 @@ NOTIFICATION_TEXTS = {
     "answer_accepted": N_("accepted your answer."),
     "reaction_digest": N_("Your posts got new reactions."),
     "order": N_("Your order has an update."),
+    "trust_level": N_("Your trust level went up: you may post more each day."),
 }
 
 
@@ -225,7 +226,10 @@ async def _post_page(
 async def post_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
-    return await _post_page(web, post_id)
+    page = await _post_page(web, post_id)
+    if web.session.logged_in:  # a post opened counts toward the member's trust level
+        await web.api.post(f"/api/v1/posts/{post_id}/read")
+    return page
 
 
 @router.post("/community/p/{post_id}/comments", include_in_schema=False)
@@ -324,6 +328,22 @@ async def relate(member_id: str, action: str, web: CheckedWeb) -> Response:
     method, what = verbs[action]
     await web.api.call(method, f"/api/v1/members/{member_id}/{what}")
     return web.redirect(f"/community/u/{member_id}")
+
+
+@router.get("/community/me/trust", include_in_schema=False)
+async def trust_page(web: WebDep) -> Response:
+    """The member's trust level, what it allows a day and what the next one still needs."""
+    web.require_member()
+    trust, rules = await asyncio.gather(
+        web.api.get("/api/v1/me/trust"), web.api.get("/api/v1/community/rules")
+    )
+    return web.render(
+        "community/trust.html",
+        trust=trust,
+        rules=rules,
+        levels=TRUST_LEVELS,
+        cart_count=await cart_count(web),
+    )
 
 
 @router.get("/notifications", include_in_schema=False)

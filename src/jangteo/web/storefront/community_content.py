@@ -255,13 +255,15 @@ async def product_community(product_id: str, web: WebDep) -> Response:
     product = await _product_or_none(web, product_id)
     if product is None:
         return _not_found(web)
-    reviews, snaps, questions = await asyncio.gather(
+    reviews, snaps, questions, brand = await asyncio.gather(
         web.api.get(f"/api/v1/products/{product_id}/reviews", limit=3),
         web.api.get(f"/api/v1/products/{product_id}/snaps", limit=6),
         web.api.get("/api/v1/questions", product_id=product_id, limit=5),
+        web.api.get(f"/api/v1/brands/{product['brand']['id']}/followers"),
     )
     values = {
         "product": product,
+        "brand_followers": brand,
         "reviews": reviews["items"],
         "summary": reviews["summary"],
         "snaps": snaps["items"],
@@ -272,6 +274,18 @@ async def product_community(product_id: str, web: WebDep) -> Response:
         return web.render("community/_product_community.html", **values)
     count = await cart_count(web)
     return web.render("community/product_community.html", cart_count=count, **values)
+
+
+@router.post("/p/{product_id}/brand/{action}", include_in_schema=False)
+async def follow_brand(product_id: str, action: str, web: CheckedWeb) -> Response:
+    """Follow or unfollow the brand of the product on show, and come back to it."""
+    web.require_member()
+    product = await _product_or_none(web, product_id)
+    if product is None or action not in ("follow", "unfollow"):
+        return _not_found(web)
+    method = "PUT" if action == "follow" else "DELETE"
+    await web.api.call(method, f"/api/v1/brands/{product['brand']['id']}/follow")
+    return web.redirect(f"/p/{product_id}#product-community")
 
 
 @router.get("/p/{product_id}/community/{section}", include_in_schema=False)

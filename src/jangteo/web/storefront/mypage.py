@@ -20,6 +20,7 @@ from jangteo.web.storefront.common import (
     is_uuid,
     notice,
 )
+from jangteo.web.storefront.community_reviews import reviewed_lines
 
 router = APIRouter()
 COUPON_TABS = ("available", "used", "expired")
@@ -62,6 +63,7 @@ def _order_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
     count: int | None = None,
+    reviewed: dict[str, str] | None = None,
 ) -> Response:
     return web.render(
         template,
@@ -75,6 +77,7 @@ def _order_page(
         errors=errors or FormErrors(),
         cart_count=count,
         notice=notice(web),
+        reviewed_lines=reviewed,
     )
 
 
@@ -84,7 +87,8 @@ async def order_detail(order_id: str, web: WebDep) -> Response:
     order = await _order(web, order_id)
     if order is None:
         return web.render("errors/404.html", status_code=404)
-    return _order_page(web, order, count=await cart_count(web))
+    reviewed = await reviewed_lines(web, order)
+    return _order_page(web, order, count=await cart_count(web), reviewed=reviewed)
 
 
 @router.get("/my/orders/{order_id}/complete", include_in_schema=False)
