@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 	$(BIN)/python -m bench.listing_render
 	$(BIN)/python -m bench.home_feed
+	$(BIN)/python -m bench.share_visits
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

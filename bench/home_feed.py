@@ -16,20 +16,18 @@ import os
 import platform as host
 import random
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.run_all import BIN, PG_ADMIN, REDIS_URL, ROOT, free_port, pg_admin, sign_up, wait_ready
+from bench.run_all import ROOT, sign_up
 from bench.run_all import wrk as wrk_run
+from bench.serve import BenchBackend
 
 AUTHORS = 2_000
 POSTS = 100_000
@@ -169,36 +167,9 @@ def measure(base: str, headers: dict[str, str], seconds: int) -> dict[str, Any]:
 
 
 def run(seconds: int) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="jangteo-bench-feed-"))
-    dbname = f"jangteo_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{dbname}"'))
-    server_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
-    env = {
-        **os.environ,
-        "JANGTEO_VAR_DIR": str(workdir),
-        "JANGTEO_LOG_JSON": "false",
-        "JANGTEO_SECRET_KEY": "bench-" + "k" * 40,
-        "JANGTEO_ARGON2_TIME_COST": "1",
-        "JANGTEO_ARGON2_MEMORY_COST_KIB": "8192",
-        "JANGTEO_ARGON2_PARALLELISM": "1",
-        "JANGTEO_DATABASE_URL": server_url.replace("postgresql://", "postgresql+asyncpg://"),
-        "JANGTEO_REDIS_URL": REDIS_URL,
-        "JANGTEO_REDIS_PREFIX": f"bench-{dbname}:",
-    }
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        subprocess.run([str(BIN / "jangteo"), "migrate"], env=env, check=True, cwd=ROOT)
-        port = free_port()
-        log = (workdir / "server.log").open("w")
-        server = subprocess.Popen(
-            [str(BIN / "jangteo"), "run", "--workers", "2", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base)
+    with BenchBackend("pg") as backend:
+        base = backend.serve()
+        assert backend.dsn is not None
 
         async def viewer() -> tuple[dict[str, str], uuid.UUID]:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -208,17 +179,11 @@ def run(seconds: int) -> dict[str, Any]:
 
         headers, viewer_id = asyncio.run(viewer())
         started = time.monotonic()
-        asyncio.run(seed(server_url, viewer_id))
+        asyncio.run(seed(backend.dsn, viewer_id))
         seeded_s = round(time.monotonic() - started, 1)
         first = httpx.get(base + "/api/v1/feed?mode=following", headers=headers).json()
         assert len(first["items"]) == 20 and first["next_cursor"], "the feed is empty"
         return {"seed_seconds": seeded_s, **measure(base, headers, seconds)}
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -22,7 +22,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -63,7 +62,9 @@ def wrk(
         return round(float(found.group(1)) * scale[found.group(2)], 2) if found else -1.0
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    done = re.search(r"(\d+) requests in", out)
     return {
+        "requests": int(done.group(1)) if done else 0,
         "rps": round(rps, 1),
         "p50_ms": percentile("50"),
         "p99_ms": percentile("99"),
@@ -222,68 +223,20 @@ def read_figures(base: str, product_id: str, seconds: int, connections: int) -> 
 
 
 def run_backend(name: str, seconds: int, connections: int) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"jangteo-bench-{name}-"))
-    env = {
-        **os.environ,
-        "JANGTEO_VAR_DIR": str(workdir),
-        "JANGTEO_LOG_JSON": "false",
-        "JANGTEO_SECRET_KEY": "bench-" + "k" * 40,
-        "JANGTEO_ARGON2_TIME_COST": "1",
-        "JANGTEO_ARGON2_MEMORY_COST_KIB": "8192",
-        "JANGTEO_ARGON2_PARALLELISM": "1",
-    }
-    dbname = f"jangteo_bench_{uuid.uuid4().hex[:8]}"
-    if name == "pg":
-        asyncio.run(pg_admin(f'CREATE DATABASE "{dbname}"'))
-        env["JANGTEO_DATABASE_URL"] = (
-            PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            + "/"
-            + dbname
-        )
-        env["JANGTEO_REDIS_URL"] = REDIS_URL
-        env["JANGTEO_REDIS_PREFIX"] = f"bench-{dbname}:"
-    servers: list[subprocess.Popen[bytes]] = []
+    from bench.serve import BenchBackend
 
-    def serve(extra_env: dict[str, str]) -> str:
-        port = free_port()
-        log = (workdir / f"server-{port}.log").open("w")
-        servers.append(
-            subprocess.Popen(
-                [str(BIN / "jangteo"), "run", "--workers", "2", "--port", str(port)],
-                env={**env, **extra_env},
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base)
-        return base
-
-    def stop_servers() -> None:
-        while servers:
-            server = servers.pop()
-            server.terminate()
-            server.wait(timeout=30)
-
-    try:
-        subprocess.run([str(BIN / "jangteo"), "migrate"], env=env, check=True, cwd=ROOT)
-        subprocess.run([str(BIN / "jangteo"), "seed-demo"], env=env, check=True, cwd=ROOT)
-        base = serve({})
+    with BenchBackend(name) as backend:
+        backend.command("seed-demo")
+        base = backend.serve()
         product_id = httpx.get(base + "/api/v1/products?limit=1").json()["items"][0]["id"]
         results: dict[str, Any] = read_figures(base, product_id, seconds, connections)
         results["checkout"] = asyncio.run(checkout_latency(base, 60))
         results["placement"] = asyncio.run(placement_rate(base, seconds, 16))
-        stop_servers()
+        backend.stop_servers()
         # the same reads with the micro-cache off: every request reaches the database
-        base = serve({"JANGTEO_CATALOG_CACHE_SECONDS": "0"})
+        base = backend.serve({"JANGTEO_CATALOG_CACHE_SECONDS": "0"})
         results["uncached"] = read_figures(base, product_id, seconds, connections)
         return results
-    finally:
-        stop_servers()
-        if name == "pg":
-            asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _reads_row(label: str, r: dict[str, Any]) -> str:

@@ -167,6 +167,7 @@ async def platform(settings: Settings, clock: FrozenClock) -> AsyncIterator[Plat
     yield platform
     await platform.cache.close()
     await platform.pubsub.close()
+    await platform.intake.close()
     await platform.db.dispose()
 
 

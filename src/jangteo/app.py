@@ -37,6 +37,12 @@ from jangteo.core.platform import Platform
 from jangteo.core.web import RequestContextMiddleware, configure_logging
 from jangteo.orders.api import router as orders_router
 from jangteo.orders.coupons_api import router as coupons_router
+from jangteo.rewards.api import router as rewards_router
+from jangteo.rewards.creators_api import router as creators_router
+from jangteo.rewards.referrals_api import router as referrals_router
+from jangteo.rewards.settlements_api import router as settlements_router
+from jangteo.rewards.subscriptions_api import router as subscriptions_router
+from jangteo.rewards.tips_api import router as tips_router
 from jangteo.settings import Settings
 from jangteo.trust.api import router as trust_router
 from jangteo.trust.reports_api import router as reports_router
@@ -88,6 +94,7 @@ def create_app(
                 await loop_task
             await platform.cache.close()
             await platform.pubsub.close()
+            await platform.intake.close()
             await platform.db.dispose()
 
     app = FastAPI(
@@ -145,6 +152,12 @@ def create_app(
         snaps_router,
         reviews_router,
         community_rules_router,
+        rewards_router,
+        creators_router,
+        referrals_router,
+        tips_router,
+        settlements_router,
+        subscriptions_router,
         notifications_router,
         launches_router,
         community_search_router,

@@ -6,6 +6,7 @@ from jangteo.core.cache import make_cache
 from jangteo.core.clock import Clock, SystemClock
 from jangteo.core.db import Database
 from jangteo.core.events import EventBus
+from jangteo.core.intake import make_intake
 from jangteo.core.jobs import JobRunner
 from jangteo.core.media import LocalMediaStorage
 from jangteo.core.platform import Platform
@@ -36,6 +37,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         ),
         signer=TokenSigner(settings.resolved_secret_key(), settings.access_token_ttl_seconds),
         pubsub=make_pubsub(settings.redis_url, settings.redis_prefix),
+        intake=make_intake(settings.redis_url, settings.redis_prefix),
     )
     platform.adapters["media"] = LocalMediaStorage(settings.media_dir)
     for register in _domain_registrations():
@@ -49,5 +51,6 @@ def _domain_registrations():  # type: ignore[no-untyped-def]
     from jangteo.catalog.wiring import register as catalog
     from jangteo.community.wiring import register as community
     from jangteo.orders.wiring import register as orders
+    from jangteo.rewards.wiring import register as rewards
 
-    return [accounts, catalog, orders, community]
+    return [accounts, catalog, orders, community, rewards]

@@ -45,6 +45,7 @@ async def _with_platform(action):  # type: ignore[no-untyped-def]
     finally:
         await platform.cache.close()
         await platform.pubsub.close()
+        await platform.intake.close()
         await platform.db.dispose()
 
 

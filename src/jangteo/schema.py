@@ -7,6 +7,7 @@ import jangteo.catalog.models
 import jangteo.community.models
 import jangteo.core.models
 import jangteo.orders.models
+import jangteo.rewards.models
 import jangteo.trust.models  # noqa: F401
 from jangteo.core.db import Base
 

@@ -87,6 +87,33 @@ class Settings(BaseSettings):
     community_image_uploads_per_hour: int = 60
     community_image_token_ttl_seconds: int = 24 * 3600
 
+    # rewards for sales through members' content: the last touch within the window before the
+    # order wins; the rate (basis points, 100 = 1 %) unless the category has its own; a cap per
+    # order (KRW); available this many days after delivery (the return window)
+    rewards_window_minutes: int = 24 * 60
+    rewards_default_rate_bp: int = 300
+    rewards_cap_per_order: int = 30_000
+    rewards_return_window_days: int = 7
+    # creators: the activity score (last 90 days) of each tier, and its reward rate
+    creators_neighbor_score: int = 100
+    creators_pro_score: int = 500
+    creators_neighbor_rate_bp: int = 300
+    creators_pro_rate_bp: int = 500
+    # tips to creators (KRW; a point is worth 1 won): the least and most, and the platform's fee
+    tips_min_amount: int = 1_000
+    tips_max_amount: int = 500_000
+    tips_fee_bp: int = 1_000
+    # paid subscriptions: the platform's fee on each charge, and the days a failed renewal is
+    # retried (daily) before the subscription lapses
+    subscriptions_fee_bp: int = 1_500
+    subscriptions_grace_days: int = 3
+    # monthly settlement: income tax withheld from individual creators' payouts (3.3 %)
+    settlement_withholding_bp: int = 330
+
+    # referral program: points to the inviter and to the invitee at the invitee's first delivery
+    referral_inviter_points: int = 3_000
+    referral_invitee_points: int = 3_000
+
     # chat rooms: messages a member may send per 10 seconds, and messages per history page
     chat_rate_per_10s: int = 10
     chat_history_page: int = 50

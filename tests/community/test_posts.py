@@ -4,8 +4,11 @@ bookmarks, hashtags, activity points and posting limits."""
 from __future__ import annotations
 
 import asyncio
+import io
+from typing import Any
 
 import httpx
+from PIL import Image
 from tests.factories.accounts import make_staff, signup_member
 from tests.factories.community import feed_ids, join, make_post, make_space
 from tests.factories.orders import log_in_again, points_of
@@ -307,3 +310,41 @@ async def test_the_same_reaction_twice_at_once_counts_once(
     )
     assert [b.status_code for b in bookmarks] == [204] * 3
     assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["like_count"] == 1
+
+
+async def test_a_text_post_carries_photos(client: httpx.AsyncClient, platform: Platform) -> None:
+    owner = await make_staff(platform, client, roles=("creator",))
+    author, other = await signup_member(client), await signup_member(client)
+    await make_space(client, owner, slug="photos")
+    await join(client, author, "photos")
+
+    async def upload(member: Any) -> str:
+        buffer = io.BytesIO()
+        Image.new("RGB", (80, 60), (120, 160, 200)).save(buffer, format="PNG")
+        response = await client.post(
+            "/api/v1/community/images",
+            files={"file": ("a.png", buffer.getvalue(), "image/png")},
+            headers=member.headers,
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["token"])
+
+    tokens = [await upload(author), await upload(author)]
+    made = await client.post(
+        "/api/v1/spaces/photos/boards/free/posts",
+        json={"body": "오늘 산 니트 두 장", "images": tokens},
+        headers=author.headers,
+    )
+    assert made.status_code == 201, made.text
+    assert [(i["width"], i["height"]) for i in made.json()["images"]] == [(80, 60), (80, 60)]
+    read = await client.get(f"/api/v1/posts/{made.json()['id']}")
+    assert [i["url"] for i in read.json()["images"]] == [i["url"] for i in made.json()["images"]]
+    # someone else's upload cannot be attached
+    stolen = await client.post(
+        "/api/v1/spaces/photos/boards/free/posts",
+        json={"body": "남의 사진", "images": [await upload(other)]},
+        headers=author.headers,
+    )
+    assert stolen.status_code == 422
+    plain = await make_post(client, author, "photos", body="사진 없는 글")
+    assert plain["images"] == []

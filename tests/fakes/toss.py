@@ -44,6 +44,8 @@ _MESSAGES = {
     "NOT_CANCELABLE_AMOUNT": "취소 할 수 없는 금액 입니다.",
     "INVALID_REQUEST": "잘못된 요청입니다.",
     "IDEMPOTENT_REQUEST_PROCESSING": "이전 멱등 요청이 처리 중입니다.",
+    "INVALID_CARD_NUMBER": "카드번호를 다시 확인해주세요.",
+    "NOT_FOUND_BILLING": "존재하지 않는 빌링 정보입니다.",
 }
 
 
@@ -63,6 +65,9 @@ class FakeToss:
     slow_seconds: float = 1.0
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
+    # billing key → customer key; billing keys whose card stops working
+    billing_keys: dict[str, str] = field(default_factory=dict)
+    declining: set[str] = field(default_factory=set)
     base_url: str = ""
     _answers: dict[tuple[str, str, str], tuple[int, dict[str, Any]] | None] = field(
         default_factory=dict
@@ -85,6 +90,8 @@ class FakeToss:
                 Route("/v1/payments/confirm", self._confirm, methods=["POST"]),
                 Route("/v1/payments/{payment_key}", self._get, methods=["GET"]),
                 Route("/v1/payments/{payment_key}/cancel", self._cancel, methods=["POST"]),
+                Route("/v1/billing/authorizations/issue", self._issue, methods=["POST"]),
+                Route("/v1/billing/{billing_key}", self._bill, methods=["POST"]),
             ]
         )
 
@@ -232,6 +239,48 @@ class FakeToss:
                 },
             ]
             return 200, dict(payment)
+
+    # -- billing (recurring charges) -----------------------------------------------------
+
+    async def _issue(self, request: Request) -> JSONResponse:
+        body, refused = await self._receive(request)
+        if refused is not None:
+            return refused
+        assert body is not None
+        auth_key, customer_key = body.get("authKey"), body.get("customerKey")
+        if not isinstance(auth_key, str) or not isinstance(customer_key, str):
+            return _error(400, "INVALID_REQUEST")
+        if auth_key.startswith("decline-"):
+            return _error(400, "INVALID_CARD_NUMBER")
+        billing_key = f"bk-{customer_key}-{auth_key}"
+        with self._lock:
+            self.billing_keys[billing_key] = customer_key
+        return JSONResponse(
+            {"mId": "tosspayments", "customerKey": customer_key, "billingKey": billing_key}
+        )
+
+    async def _bill(self, request: Request) -> JSONResponse:
+        body, refused = await self._receive(request)
+        if refused is not None:
+            return refused
+        assert body is not None
+        return await self._idempotent(
+            request, self._charge, request.path_params["billing_key"], body
+        )
+
+    async def _charge(self, billing_key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            customer = self.billing_keys.get(billing_key)
+        if customer is None or body.get("customerKey") != customer:
+            return _problem(404, "NOT_FOUND_BILLING")
+        if billing_key in self.declining:
+            return _problem(400, "REJECT_CARD_PAYMENT")
+        amount, order_id = body.get("amount"), body.get("orderId")
+        if not isinstance(amount, int) or amount <= 0 or not isinstance(order_id, str):
+            return _problem(400, "INVALID_REQUEST")
+        return await self._approve(
+            {"paymentKey": f"pk-{order_id}", "orderId": order_id, "amount": amount}
+        )
 
 
 def _problem(status: int, code: str) -> tuple[int, dict[str, Any]]:

@@ -372,11 +372,14 @@ async def test_events_are_written_for_every_step(
             {
                 "product_id": product.product_id,
                 "variant_id": product.variant_ids[0],
+                "category_id": product.category_id,
                 "quantity": 2,
                 "unit_price": 15000,
+                "line_total": 30000,
             }
         ],
         "status": "pending_payment",
+        "placed_at": placed["at"],
         "at": placed["at"],
     }
     assert [e.payload["status"] for e in mine] == [

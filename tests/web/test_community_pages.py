@@ -1,12 +1,16 @@
 """Community pages: home, a space with its boards, writing, comments and reactions through the
-forms, profiles with follow, notifications — all as a client of the API."""
+forms, photos on posts, profiles with follow, notifications — all as a client of the API."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import httpx
+from PIL import Image
 from tests.factories.accounts import make_staff, signup_member
 from tests.factories.community import make_post, make_space
-from tests.web._support import member_headers, member_id, sign_up, submit, text_of
+from tests.web._support import csrf_token, member_headers, member_id, sign_up, submit, text_of
 
 from jangteo.core.platform import Platform
 
@@ -112,3 +116,98 @@ async def test_follow_from_a_profile_notifies_the_member(
     assert [n["kind"] for n in notes.json()["items"]] == ["follow"]
     mine = await client.get("/notifications")
     assert mine.status_code == 200 and "아직 알림이 없어요." in mine.text
+
+
+def _photo(width: int, height: int, kind: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, format=kind)
+    return out.getvalue()
+
+
+async def _compose(
+    client: httpx.AsyncClient,
+    slug: str,
+    data: dict[str, str | list[str]],
+    photos: list[tuple[str, bytes, str]] | None = None,
+) -> httpx.Response:
+    """The composer as a browser sends it: multipart, with the CSRF field."""
+    return await client.post(
+        f"/community/s/{slug}/write",
+        data={"csrf_token": await csrf_token(client), **data},
+        files=[("photos", photo) for photo in photos or []] or None,
+    )
+
+
+async def test_a_post_with_photos_from_the_composer_shows_them_on_the_post_page(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    creator = await make_staff(platform, client, roles=("creator",))
+    await make_space(client, creator, slug="looks", name="코디 자랑")
+    await sign_up(client)
+    composer = await client.get("/community/s/looks/write")
+    assert 'enctype="multipart/form-data"' in composer.text
+    assert re.search(
+        r'<input id="f-photos" name="photos" type="file" accept="image/[^"]*" multiple',
+        composer.text,
+    )
+
+    # a file that is not a picture: refused under the photos field, the text kept
+    junk = await _compose(
+        client,
+        "looks",
+        {"board": "free", "title": "메모", "body": "사진 대신 메모"},
+        [("notes.txt", b"hello", "text/plain")],
+    )
+    assert junk.status_code == 422
+    error = re.search(r'<p id="e-photos" class="field-error">([^<]+)</p>', junk.text)
+    assert error and "JPEG, PNG, WebP, GIF" in error.group(1)
+    assert re.search(
+        r'id="f-photos"[^>]*aria-describedby="e-photos f-photos-hint" aria-invalid="true"',
+        junk.text,
+    )
+    assert "사진 대신 메모" in junk.text
+    mine = await client.get(f"/api/v1/members/{await member_id(client)}/posts")
+    assert mine.json()["items"] == []
+
+    # two photos and a missing text: the photos are uploaded once and carried to the next try
+    photos = [
+        ("wide.png", _photo(80, 60), "image/png"),
+        ("tall.jpg", _photo(40, 90, "JPEG"), "image/jpeg"),
+    ]
+    refused = await _compose(
+        client, "looks", {"board": "free", "title": "오늘의 코디", "body": ""}, photos
+    )
+    assert refused.status_code == 422
+    tokens = re.findall(r'name="image_token" value="([^"]*)"', refused.text)
+    urls = re.findall(r'name="image_url" value="([^"]*)"', refused.text)
+    assert len(tokens) == 2 and len(urls) == 2
+    assert "첨부한 사진 2장" in text_of(refused.text)
+
+    written = await _compose(
+        client,
+        "looks",
+        {
+            "board": "free",
+            "title": "오늘의 코디",
+            "body": "니트에 코트 #데일리룩",
+            "image_token": tokens,
+            "image_url": urls,
+        },
+    )
+    assert written.status_code == 303, written.text
+    post_id = written.headers["location"].rsplit("/", 1)[1]
+    api_post = await client.get(f"/api/v1/posts/{post_id}", headers=member_headers(client))
+    images = api_post.json()["images"]
+    assert [(i["width"], i["height"]) for i in images] == [(80, 60), (40, 90)]
+
+    page = await client.get(written.headers["location"])
+    assert page.status_code == 200
+    shown = re.findall(
+        r'<a href="([^"]+)"><img src="([^"]+)" alt="([^"]+)" width="(\d+)" height="(\d+)"',
+        page.text,
+    )
+    assert [(a, img, w, h) for a, img, _alt, w, h in shown] == [
+        (i["url"], i["thumbnail_url"], str(i["width"]), str(i["height"])) for i in images
+    ]
+    assert all(alt.strip() for _a, _img, alt, _w, _h in shown)
+    assert "니트에 코트" in text_of(page.text)

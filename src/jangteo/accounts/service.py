@@ -933,6 +933,42 @@ async def set_roles(
     return profile
 
 
+async def grant_role(
+    session: AsyncSession,
+    clock: Clock,
+    member_id: uuid.UUID,
+    role: str,
+    *,
+    on: bool,
+    actor_id: uuid.UUID | None,
+    reason: str,
+) -> bool:
+    """Give or take one role in the caller's transaction (e.g. creator, by promotion); audited.
+    Whether it changed. A role taken away lapses with the member's access token (minutes)."""
+    _clean_roles([role])
+    member = await _member(session, member_id)
+    before = member.roles
+    if (role in before) == on:
+        return False
+    if on:
+        member.role_rows.append(MemberRole(role=role))
+    else:
+        member.role_rows = [row for row in member.role_rows if row.role != role]
+    member.updated_at = clock.now()
+    record_audit(
+        session,
+        clock,
+        actor_id=actor_id,
+        action="member.roles_changed",
+        target_type="member",
+        target_id=member_id,
+        before={"roles": sorted(before)},
+        after={"roles": sorted(member.roles), "reason": reason},
+    )
+    await session.flush()
+    return True
+
+
 async def set_suspended(
     platform: Platform,
     *,

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from jangteo.community import reads, schemas, service
+from jangteo.community import reads, schemas, service, snaps
 from jangteo.core.deps import CreatorMember, CurrentMember, OptionalMember, PlatformDep, client_ip
+from jangteo.core.errors import InvalidInput
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from jangteo.core.security import Principal
 from jangteo.core.web import json_response
@@ -309,13 +310,20 @@ async def space_feed(
 
 @router.post(
     "/spaces/{ref}/boards/{board}/posts",
-    response_model=schemas.PostOut,
+    response_model=schemas.PostDetailOut,
     status_code=status.HTTP_201_CREATED,
 )
 async def create_post(
     platform: PlatformDep, member: CurrentMember, ref: str, board: str, body: schemas.PostCreate
-) -> schemas.PostOut:
+) -> schemas.PostDetailOut:
+    """A text post, with up to the allowed number of photos uploaded first."""
     viewer = _viewer(member)
+    images = snaps.read_image_tokens(platform.signer, platform.clock, member.member_id, body.images)
+    if len(images) > platform.settings.community_max_post_images:
+        raise InvalidInput(
+            "A post has more photos than allowed.",
+            max_images=platform.settings.community_max_post_images,
+        )
     async with platform.db.write() as session:
         post = await service.create_post(
             session,
@@ -327,15 +335,31 @@ async def create_post(
             body=body.body,
             rules=await service.activity_rules(session, platform.settings),
         )
-        return _post_out(await service.get_post(session, post.id, viewer))
+        attached = await snaps.attach_images(session, platform.clock, post.id, images)
+        out = _post_out(await service.get_post(session, post.id, viewer))
+        return schemas.PostDetailOut(**out.model_dump(), images=[image_out(i) for i in attached])
 
 
-@router.get("/posts/{post_id}", response_model=schemas.PostOut)
+@router.get("/posts/{post_id}", response_model=schemas.PostDetailOut)
 async def get_post(
     platform: PlatformDep, principal: OptionalMember, post_id: uuid.UUID
-) -> schemas.PostOut:
+) -> schemas.PostDetailOut:
     async with platform.db.read() as session:
-        return _post_out(await service.get_post(session, post_id, _viewer(principal)))
+        out = _post_out(await service.get_post(session, post_id, _viewer(principal)))
+        found = await snaps.post_images(session, [post_id]) if out.status == "published" else {}
+    return schemas.PostDetailOut(
+        **out.model_dump(), images=[image_out(i) for i in found.get(post_id, [])]
+    )
+
+
+def image_out(image: Any) -> schemas.ImageOut:
+    return schemas.ImageOut(
+        id=image.id,
+        url=image.url,
+        thumbnail_url=image.thumbnail_url,
+        width=image.width,
+        height=image.height,
+    )
 
 
 @router.patch("/posts/{post_id}", response_model=schemas.PostOut)

@@ -35,6 +35,8 @@ KINDS = (
     "reaction_digest",
     "order",
     "trust_level",
+    "creator_tier",
+    "creator_notice",
 )
 
 _MENTION = re.compile(r"@([0-9A-Za-z_\uac00-\ud7a3]{2,20})")

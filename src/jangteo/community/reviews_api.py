@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from jangteo.community import review_schemas as schemas
 from jangteo.community import reviews, service, snaps
-from jangteo.community.api import _author, _post_out, _viewer
-from jangteo.community.snaps_api import image_out
+from jangteo.community.api import _author, _post_out, _viewer, image_out
 from jangteo.core.deps import CurrentMember, IdempotencyKey, OptionalMember, PlatformDep
 from jangteo.core.idempotency import request_fingerprint, run_once
 from jangteo.core.pagination import DEFAULT_LIMIT, MAX_LIMIT

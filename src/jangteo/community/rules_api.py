@@ -15,8 +15,9 @@ from jangteo.community import service, trust_levels
 from jangteo.community.api import _viewer
 from jangteo.community.schemas import Reason
 from jangteo.community.schemas import Request as Body
+from jangteo.core import rules as rules_store
 from jangteo.core.deps import CurrentMember, PlatformDep, StaffMember, client_ip
-from jangteo.core.errors import InvalidInput, NotFound
+from jangteo.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["community rules"])
 
@@ -128,9 +129,7 @@ async def change_rules(
 ) -> RulesOut:
     """Change some rules at once (audited with before and after). Limits must not decrease from
     one trust level to the next."""
-    changes = body.model_dump(exclude_none=True)
-    if not changes:
-        raise InvalidInput("Nothing to change.")
+    changes = rules_store.requested(body)
     async with platform.db.write() as session:
         rules = await service.change_activity_rules(
             session,

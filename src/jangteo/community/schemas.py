@@ -135,9 +135,24 @@ class BoardList(BaseModel):
 # ---- posts and comments -----------------------------------------------------------------------
 
 
+ImageToken = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ImageOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
 class PostCreate(Request):
     title: Title = ""
     body: Body
+    images: Annotated[list[ImageToken], Field(max_length=10)] = Field(
+        default_factory=list,
+        description="tokens of photos uploaded with POST /api/v1/community/images",
+    )
 
 
 class PostUpdate(Request):
@@ -181,6 +196,12 @@ class PostOut(BaseModel):
     bookmarked: bool
     created_at: datetime
     edited_at: datetime | None
+
+
+class PostDetailOut(PostOut):
+    """A post by itself: with a text post's photos (feeds leave them out)."""
+
+    images: list[ImageOut] = Field(default_factory=list)
 
 
 class PostPage(BaseModel):

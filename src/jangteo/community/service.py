@@ -12,7 +12,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,10 +131,6 @@ class ActivityRules:
     trust_member_days: int = 10
     trust_member_likes: int = 10
 
-    @classmethod
-    def defaults(cls, settings: Any) -> ActivityRules:
-        return cls(**{f.name: getattr(settings, f"community_{f.name}") for f in fields(cls)})
-
     def posts_limit(self, level: int) -> int:
         return (
             (self.new_posts_per_day, self.posts_per_day)[level]
@@ -150,27 +146,7 @@ class ActivityRules:
         )
 
 
-RULES_SCOPE = "community"
-
-
-async def activity_rules(session: AsyncSession, settings: Any) -> ActivityRules:
-    """The community's rules as staff last set them."""
-    return await rules_store.load(session, RULES_SCOPE, ActivityRules.defaults(settings))
-
-
-async def change_activity_rules(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    changes: dict[str, int],
-    *,
-    actor_id: uuid.UUID,
-    ip: str | None = None,
-) -> ActivityRules:
-    """Staff change some rules (audited); limits must grow with the trust level and the
-    second level must ask for at least what the first does."""
-    current = await activity_rules(session, settings)
-    wanted = replace(current, **changes)
+def _check_activity_rules(wanted: ActivityRules) -> None:
     ordered = (
         ("new_posts_per_day", "posts_per_day", "trusted_posts_per_day"),
         ("new_comments_per_day", "comments_per_day", "trusted_comments_per_day"),
@@ -184,15 +160,14 @@ async def change_activity_rules(
                 "These rules must not decrease from one trust level to the next.",
                 fields=list(names),
             )
-    return await rules_store.change(
-        session,
-        clock,
-        RULES_SCOPE,
-        ActivityRules.defaults(settings),
-        changes,
-        actor_id=actor_id,
-        ip=ip,
-    )
+
+
+# the community's rules as staff last set them, and their change (audited)
+ACTIVITY_RULES = rules_store.RuleSet(
+    "community", ActivityRules, "community_", _check_activity_rules
+)
+activity_rules = ACTIVITY_RULES.load
+change_activity_rules = ACTIVITY_RULES.change
 
 
 @dataclass(frozen=True)
@@ -614,6 +589,41 @@ async def join_space(
         await _count_members(session, space.id, +1)
     await session.flush()
     return membership
+
+
+async def grant_membership(
+    session: AsyncSession, clock: Clock, space_id: uuid.UUID, member_id: uuid.UUID, *, on: bool
+) -> None:
+    """Let a member into a space or out of it on another domain's decision (a creator's paid
+    subscribers), whatever its join policy; a ban stays a ban, the owner stays."""
+    now = clock.now()
+    membership = await session.scalar(
+        select(SpaceMember)
+        .where(SpaceMember.space_id == space_id, SpaceMember.member_id == member_id)
+        .with_for_update()
+    )
+    if membership is None:
+        if not on:
+            return
+        session.add(
+            SpaceMember(
+                space_id=space_id,
+                member_id=member_id,
+                role="member",
+                status="active",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await _count_members(session, space_id, +1)
+        return
+    if membership.status == "banned" or membership.role == "owner":
+        return
+    was_active = membership.status == "active"
+    membership.status, membership.updated_at = ("active" if on else "left"), now
+    delta = on - was_active
+    if delta:
+        await _count_members(session, space_id, delta)
 
 
 async def _count_members(session: AsyncSession, space_id: uuid.UUID, delta: int) -> None:
@@ -1093,6 +1103,137 @@ async def products_of_post(
     ):
         found.extend(p for p in (await session.scalars(query)).all() if p is not None)
     return post.author_id, list(dict.fromkeys(found))
+
+
+async def author_of(
+    session: AsyncSession, target_type: str, target_id: uuid.UUID, viewer: Viewer
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """(post id, author id) of a published post or comment the viewer may read: for tipping."""
+    if target_type == "post":
+        post, _space, _board = await readable_post(session, target_id, viewer)
+        author = post.author_id
+    else:
+        comment, post, space = await _comment(session, target_id)
+        await check_read(session, space, viewer)
+        if comment.status != "published":
+            raise NotFound("The comment does not exist.")
+        author = comment.author_id
+    if post.status != "published":
+        raise NotFound("The post does not exist.")
+    return post.id, author
+
+
+@dataclass(frozen=True)
+class ActivityStats:
+    """What a member did in the community since a moment: for creator promotion."""
+
+    posts: int = 0
+    snaps: int = 0
+    accepted_answers: int = 0
+    likes_received: int = 0
+    followers_gained: int = 0
+
+
+async def activity_since(
+    session: AsyncSession, member_ids: Sequence[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, ActivityStats]:
+    """Each member's published posts and snaps, accepted answers, likes from others on their
+    posts and new followers since `since` (members with none are left out)."""
+    if not member_ids:
+        return {}
+    ids = list(member_ids)
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+
+    def add(rows: Any, name: str) -> None:
+        for member_id, n in rows:
+            counts.setdefault(member_id, {})[name] = counts.get(member_id, {}).get(name, 0) + n
+
+    published = (Post.author_id.in_(ids), Post.status == "published", Post.created_at >= since)
+    add(
+        await session.execute(
+            select(Post.author_id, func.count())
+            .where(*published, Post.kind != "snap")
+            .group_by(Post.author_id)
+        ),
+        "posts",
+    )
+    add(
+        await session.execute(
+            select(Post.author_id, func.count())
+            .where(*published, Post.kind == "snap")
+            .group_by(Post.author_id)
+        ),
+        "snaps",
+    )
+    add(
+        await session.execute(
+            select(Question.answerer_id, func.count())
+            .where(
+                Question.answerer_id.in_(ids),
+                Question.status == "accepted",
+                Question.resolved_at >= since,
+            )
+            .group_by(Question.answerer_id)
+        ),
+        "accepted_answers",
+    )
+    add(
+        await session.execute(
+            select(Post.author_id, func.count())
+            .select_from(Reaction)
+            .join(Post, Post.id == Reaction.target_id)
+            .where(
+                Reaction.target_type == "post",
+                Reaction.kind == RANKED_REACTION,
+                Reaction.created_at >= since,
+                Reaction.member_id != Post.author_id,
+                Post.author_id.in_(ids),
+            )
+            .group_by(Post.author_id)
+        ),
+        "likes_received",
+    )
+    add(
+        await session.execute(
+            select(Follow.target_id, func.count())
+            .where(
+                Follow.target_type == "member",
+                Follow.target_id.in_(ids),
+                Follow.created_at >= since,
+            )
+            .group_by(Follow.target_id)
+        ),
+        "followers_gained",
+    )
+    return {member_id: ActivityStats(**values) for member_id, values in counts.items()}
+
+
+async def active_authors(session: AsyncSession, since: datetime) -> list[uuid.UUID]:
+    """Members who published a post since `since`."""
+    query = (
+        select(Post.author_id)
+        .where(Post.status == "published", Post.created_at >= since)
+        .distinct()
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def followers_after(
+    session: AsyncSession, member_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(follow id, follower id) of a member's followers in follow order, after `after`: for
+    fanning a notice out in batches."""
+    query = select(Follow.id, Follow.follower_id).where(
+        Follow.target_type == "member", Follow.target_id == member_id
+    )
+    if after is not None:
+        query = query.where(Follow.id > after)
+    rows = await session.execute(query.order_by(Follow.id).limit(limit))
+    return [(follow_id, follower_id) for follow_id, follower_id in rows]
+
+
+async def follower_count(session: AsyncSession, member_id: uuid.UUID) -> int:
+    return (await follow_counts(session, member_id))[0]
 
 
 async def is_moderator(session: AsyncSession, space: Space, viewer: Viewer) -> bool:

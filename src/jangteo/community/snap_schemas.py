@@ -8,9 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from jangteo.community.schemas import Body, PostOut, Slug, Title
+from jangteo.community.schemas import Body, ImageOut, ImageToken, PostOut, Slug, Title
 
-ImageToken = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
@@ -75,14 +74,6 @@ class TagOut(BaseModel):
     variant_id: uuid.UUID | None
     x: float
     y: float
-
-
-class ImageOut(BaseModel):
-    id: uuid.UUID
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
 
 
 class SnapImageOut(ImageOut):

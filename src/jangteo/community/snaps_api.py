@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 
 from jangteo.community import service, snaps
 from jangteo.community import snap_schemas as schemas
-from jangteo.community.api import _post_out, _viewer
+from jangteo.community.api import _post_out, _viewer, image_out
 from jangteo.core.deps import CurrentMember, IdempotencyKey, OptionalMember, PlatformDep
 from jangteo.core.errors import PayloadTooLarge
 from jangteo.core.idempotency import request_fingerprint, run_once
@@ -21,16 +21,6 @@ router = APIRouter(prefix="/api/v1", tags=["community"])
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
-
-
-def image_out(image: Any) -> schemas.ImageOut:
-    return schemas.ImageOut(
-        id=image.id,
-        url=image.url,
-        thumbnail_url=image.thumbnail_url,
-        width=image.width,
-        height=image.height,
-    )
 
 
 def snap_out(view: snaps.SnapView) -> schemas.SnapOut:

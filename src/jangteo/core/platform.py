@@ -9,6 +9,7 @@ from jangteo.core.cache import Cache
 from jangteo.core.clock import Clock
 from jangteo.core.db import Database
 from jangteo.core.events import EventBus
+from jangteo.core.intake import Intake
 from jangteo.core.jobs import JobRunner
 from jangteo.core.pubsub import PubSub
 from jangteo.core.ratelimit import RateLimiter
@@ -27,5 +28,6 @@ class Platform:
     hasher: PasswordHasher
     signer: TokenSigner
     pubsub: PubSub
+    intake: Intake
     # adapters that belong to one domain (e.g. "payments"), set by the bootstrap
     adapters: dict[str, Any] = field(default_factory=dict)

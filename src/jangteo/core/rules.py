@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jangteo.core.audit import record_audit
 from jangteo.core.clock import Clock
+from jangteo.core.errors import InvalidInput
 from jangteo.core.models import RuleValue
 
 R = TypeVar("R")
@@ -38,6 +40,14 @@ async def load(session: AsyncSession, scope: str, defaults: R) -> R:
     return dataclasses.replace(defaults, **changed) if changed else defaults  # type: ignore[type-var]
 
 
+def requested(body: BaseModel) -> dict[str, int]:
+    """The rules a change request sets (its fields left out or null stay as they are)."""
+    changes = body.model_dump(exclude_none=True)
+    if not changes:
+        raise InvalidInput("Nothing to change.")
+    return changes
+
+
 async def change(
     session: AsyncSession,
     clock: Clock,
@@ -47,13 +57,17 @@ async def change(
     *,
     actor_id: uuid.UUID | None,
     ip: str | None = None,
+    check: Callable[[R], None] | None = None,
 ) -> R:
-    """Set some of `scope`'s values (validated by the caller) and audit them; the rules after."""
+    """Set some of `scope`'s values and audit them; the rules after. `check` sees the rules as
+    they would be and raises to refuse them (e.g. limits that must grow with a level)."""
     names = _fields(defaults)
     unknown = set(changes) - names
     if unknown:
         raise ValueError(f"unknown rules: {sorted(unknown)}")
     current = await load(session, scope, defaults)
+    if check is not None:
+        check(dataclasses.replace(current, **changes))  # type: ignore[type-var]
     before = dataclasses.asdict(current)  # type: ignore[call-overload]
     now = clock.now()
     for key, value in changes.items():
@@ -80,3 +94,48 @@ async def change(
         )
     await session.flush()
     return after
+
+
+def from_settings(kind: type[R], settings: Any, prefix: str) -> R:
+    """The rules' defaults: each field from the setting named `<prefix><field>`."""
+    return kind(**{f.name: getattr(settings, prefix + f.name) for f in dataclasses.fields(kind)})  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSet(Generic[R]):
+    """One scope of rules: its dataclass, the settings prefix of its defaults, and a check that
+    refuses rules that do not make sense together."""
+
+    scope: str
+    kind: type[R]
+    prefix: str
+    check: Callable[[R], None] | None = None
+
+    def defaults(self, settings: Any) -> R:
+        return from_settings(self.kind, settings, self.prefix)
+
+    async def load(self, session: AsyncSession, settings: Any) -> R:
+        """The rules as staff last set them."""
+        return await load(session, self.scope, self.defaults(settings))
+
+    async def change(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        settings: Any,
+        changes: Mapping[str, int],
+        *,
+        actor_id: uuid.UUID,
+        ip: str | None = None,
+    ) -> R:
+        """Staff change some of the rules (audited with before and after)."""
+        return await change(
+            session,
+            clock,
+            self.scope,
+            self.defaults(settings),
+            changes,
+            actor_id=actor_id,
+            ip=ip,
+            check=self.check,
+        )

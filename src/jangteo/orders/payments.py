@@ -62,6 +62,23 @@ class PaymentGateway(Protocol):
         """Refund all (amount None) or part of an approved payment."""
         ...
 
+    async def issue_billing_key(self, *, auth_key: str, customer_key: str) -> str:
+        """Turn the buyer's card registration (auth key) into a key for recurring charges."""
+        ...
+
+    async def charge_billing(
+        self,
+        *,
+        billing_key: str,
+        customer_key: str,
+        order_id: str,
+        amount: int,
+        order_name: str,
+        idempotency_key: str,
+    ) -> PaymentApproval:
+        """Charge a registered card without the buyer (a subscription's renewal)."""
+        ...
+
 
 class DummyGateway:
     """Approves every payment key, for `make run` and tests.
@@ -77,6 +94,9 @@ class DummyGateway:
         self.clock = clock or SystemClock()
         self.approvals: dict[str, tuple[str, PaymentApproval]] = {}
         self.cancellations: list[dict[str, Any]] = []
+        # billing keys whose card stops working (tests: a renewal that fails)
+        self.declining: set[str] = set()
+        self.charges: dict[str, PaymentApproval] = {}
 
     async def confirm(
         self, *, payment_key: str, order_id: str, amount: int, idempotency_key: str
@@ -121,6 +141,36 @@ class DummyGateway:
                 "idempotency_key": idempotency_key,
             }
         )
+
+    async def issue_billing_key(self, *, auth_key: str, customer_key: str) -> str:
+        if auth_key.startswith("dummy-decline"):
+            raise PaymentDeclined(provider_code="INVALID_CARD_NUMBER")
+        return f"billing-{customer_key}-{auth_key}"
+
+    async def charge_billing(
+        self,
+        *,
+        billing_key: str,
+        customer_key: str,
+        order_id: str,
+        amount: int,
+        order_name: str,
+        idempotency_key: str,
+    ) -> PaymentApproval:
+        if billing_key in self.declining:
+            raise PaymentDeclined(provider_code="REJECT_CARD_PAYMENT")
+        if idempotency_key in self.charges:
+            return self.charges[idempotency_key]
+        approval = PaymentApproval(
+            provider=self.name,
+            payment_key=f"dummy-billing-{order_id}",
+            amount=amount,
+            method="CARD",
+            approved_at=self.clock.now(),
+            raw={"orderId": order_id, "totalAmount": amount, "orderName": order_name},
+        )
+        self.charges[idempotency_key] = approval
+        return approval
 
 
 def _basic_auth(secret_key: str) -> str:
@@ -295,6 +345,60 @@ class TossPaymentsGateway:
         if code in _RETRYABLE_CODES:
             raise PaymentUnavailable(provider_code=code, provider_message=message)
         raise PaymentDeclined(provider_code=code, provider_message=message)
+
+    async def issue_billing_key(self, *, auth_key: str, customer_key: str) -> str:
+        async with self._client() as http:
+            response = await self._send(
+                http,
+                "POST",
+                "/v1/billing/authorizations/issue",
+                json={"authKey": auth_key, "customerKey": customer_key},
+            )
+        if not response.is_success:
+            code, message = _error_of(response)
+            if code in _RETRYABLE_CODES:
+                raise PaymentUnavailable(provider_code=code, provider_message=message)
+            raise PaymentDeclined(provider_code=code, provider_message=message)
+        billing_key = response.json().get("billingKey")
+        if not isinstance(billing_key, str) or not billing_key:
+            raise PaymentUnavailable(provider_code="INVALID_RESPONSE")
+        return billing_key
+
+    async def charge_billing(
+        self,
+        *,
+        billing_key: str,
+        customer_key: str,
+        order_id: str,
+        amount: int,
+        order_name: str,
+        idempotency_key: str,
+    ) -> PaymentApproval:
+        async with self._client() as http:
+            response = await self._send(
+                http,
+                "POST",
+                f"/v1/billing/{quote(billing_key, safe='')}",
+                json={
+                    "customerKey": customer_key,
+                    "amount": amount,
+                    "orderId": order_id,
+                    "orderName": order_name[:100],
+                },
+                idempotency_key=idempotency_key,
+            )
+        if not response.is_success:
+            code, message = _error_of(response)
+            if code in _RETRYABLE_CODES:
+                raise PaymentUnavailable(provider_code=code, provider_message=message)
+            raise PaymentDeclined(provider_code=code, provider_message=message)
+        payment = _payment_of(response)
+        if payment.get("orderId") != order_id or payment.get("totalAmount") != amount:
+            raise PaymentDeclined(
+                provider_code="INVALID_RESPONSE",
+                provider_message="The charge answered another order or amount.",
+            )
+        return self._approval(payment)
 
 
 def make_gateway(settings: Settings, clock: Clock | None = None) -> PaymentGateway:

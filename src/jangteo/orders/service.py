@@ -697,12 +697,15 @@ def _event_payload(order: Order, lines: Sequence[OrderLine], **extra: Any) -> di
             {
                 "product_id": str(line.product_id),
                 "variant_id": str(line.variant_id),
+                "category_id": str(line.category_id) if line.category_id else None,
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
+                "line_total": line.line_total,
             }
             for line in lines
         ],
         "status": order.status,
+        "placed_at": order.placed_at.isoformat(),
         "at": order.updated_at.isoformat(),
         **extra,
     }
@@ -1875,3 +1878,32 @@ async def order_line_for_review(
         product_name=line.product_name,
         order_status=status,
     )
+
+
+# read by the rewards domain's referral program
+
+
+async def count_orders(session: AsyncSession, member_id: uuid.UUID) -> int:
+    """How many orders the member has placed, whatever became of them."""
+    query = select(func.count()).select_from(Order).where(Order.member_id == member_id)
+    return await session.scalar(query) or 0
+
+
+async def shipping_addresses(session: AsyncSession, member_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The addresses the member's orders were shipped to (as placed: recipient, phone,
+    postal_code, line1, line2)."""
+    rows = await session.scalars(select(Order.address).where(Order.member_id == member_id))
+    return [dict(address) for address in rows if address]
+
+
+async def payment_fingerprints(session: AsyncSession, member_id: uuid.UUID) -> set[str]:
+    """What tells apart the cards the member paid with, as far as the provider said: Toss
+    answers the issuer and the masked card number (`card.issuerCode`, `card.number`). The dummy
+    provider says nothing about a card, so its payments have no fingerprint."""
+    query = select(Payment.raw).join(Order, Order.id == Payment.order_id)
+    fingerprints: set[str] = set()
+    for raw in await session.scalars(query.where(Order.member_id == member_id)):
+        card = raw.get("card") if isinstance(raw, dict) else None
+        if isinstance(card, dict) and card.get("number"):
+            fingerprints.add(f"card:{card.get('issuerCode') or ''}:{card['number']}")
+    return fingerprints

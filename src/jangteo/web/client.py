@@ -137,6 +137,8 @@ class ApiClient:
             "Accept-Language": self._session.locale,
             "X-Request-ID": getattr(self._request.state, "request_id", "") or "",
             "User-Agent": self._request.headers.get("user-agent", "jangteo-web")[:300],
+            # the browser's anonymous id: what a visitor touches is theirs once they sign in
+            "X-Visitor-Id": self._session.visitor_id,
         }
         if auth and self._session.access_token:
             headers["Authorization"] = f"Bearer {self._session.access_token}"
@@ -203,19 +205,23 @@ class ApiClient:
         auth: bool = True,
         files: dict[str, tuple[str, bytes, str]] | None = None,
         data: dict[str, str] | None = None,
+        refresh: bool = True,
     ) -> Any:
-        """The decoded JSON answer (None for 204); raises ApiProblem for any 4xx/5xx.
+        """The decoded JSON answer (the text of a `text/*` one; None for 204); raises
+        ApiProblem for any 4xx/5xx.
 
         `files` (with the form fields in `data`) sends a multipart upload
-        (`{"file": (name, content, content type)}`).
+        (`{"file": (name, content, content type)}`). `refresh=False` never trades the refresh
+        token: a call made after the page was sent could not hand the new cookies over.
         """
-        if auth and not self._session.access_token and self._session.refresh_token:
+        refresh = refresh and auth
+        if refresh and not self._session.access_token and self._session.refresh_token:
             await self.refresh_tokens()
         upload = {"files": files, "data": data}
         response = await self._send(
             method, path, json=json, params=params, headers=headers, auth=auth, **upload
         )
-        if response.status_code == 401 and auth and self._session.refresh_token:
+        if response.status_code == 401 and refresh and self._session.refresh_token:
             problem = ApiProblem.from_response(response)
             if problem.code == "invalid-token" and await self.refresh_tokens():
                 response = await self._send(
@@ -233,6 +239,8 @@ class ApiClient:
             raise ApiProblem.from_response(response)
         if response.status_code == 204 or not response.content:
             return None
+        if response.headers.get("content-type", "").startswith("text/"):
+            return response.text  # an export, e.g. a CSV file
         return response.json()
 
     async def get(self, path: str, **params: Any) -> Any:

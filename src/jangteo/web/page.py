@@ -6,11 +6,14 @@ CSRF token of a POST. Storefront and console handlers both use it.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
+from starlette.background import BackgroundTasks
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,6 +22,8 @@ from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import Translator, page_locale
 from jangteo.web.session import CSRF_FIELD, CSRF_HEADER, LANG_COOKIE, WebSession
 from jangteo.web.theme import templates
+
+log = logging.getLogger("jangteo.web")
 
 
 class CsrfRejected(Exception):
@@ -60,6 +65,7 @@ class Web:
         self.api = ApiClient(request, self.session)
         self._ = Translator(locale)
         self._form: FormData | None = None
+        self._after: list[Callable[[], Awaitable[Any]]] = []
 
     @property
     def locale(self) -> str:
@@ -108,6 +114,20 @@ class Web:
     def new_idempotency_key(self) -> str:
         return str(uuid.uuid4())
 
+    def after_response(self, call: Callable[[], Awaitable[Any]]) -> None:
+        """An API call the page does not wait for: made once the answer is sent; a refused
+        one is ignored (the visitor has their page either way)."""
+        self._after.append(call)
+
+    async def _run_after(self, call: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await call()
+        except ApiProblem as problem:
+            if problem.status >= 500:
+                log.warning("call after the page failed", extra={"code": problem.code})
+        except Exception:
+            log.exception("call after the page failed")
+
     # ---- answers -----------------------------------------------------------------------------
 
     def context(self, **values: Any) -> dict[str, Any]:
@@ -147,6 +167,14 @@ class Web:
         return self.finish(response)
 
     def finish(self, response: Response) -> Response:
+        if self._after:
+            tasks = BackgroundTasks()
+            if response.background is not None:
+                tasks.add_task(response.background)
+            for call in self._after:
+                tasks.add_task(self._run_after, call)
+            self._after = []
+            response.background = tasks
         return self.session.apply(response)
 
     def render_problem(self, problem: ApiProblem) -> HTMLResponse:

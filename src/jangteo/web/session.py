@@ -1,4 +1,5 @@
-"""The visitor's browser state: token, cart, language cookies and the CSRF double-submit token.
+"""The visitor's browser state: token, cart, language and visitor-id cookies and the CSRF
+double-submit token.
 
 Every cookie is HttpOnly and SameSite=Lax (Secure when the shop is served over https): page
 scripts never need them; the CSRF token reaches forms and htmx through the rendered page.
@@ -7,7 +8,9 @@ scripts never need them; the CSRF token reaches forms and htmx through the rende
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+import string
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -19,11 +22,19 @@ REFRESH_COOKIE = "jt_refresh"
 CSRF_COOKIE = "jt_csrf"
 CART_COOKIE = "jt_cart"
 LANG_COOKIE = "jt_lang"
+# the browser's anonymous id (the API's share-link redirect sets the same cookie): what it looked
+# at before signing in is credited once the member links it (`PUT /api/v1/me/visitors/{id}`)
+VISITOR_COOKIE = "jt_vid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 LANG_MAX_AGE = 365 * 24 * 3600
 CART_MAX_AGE = 30 * 24 * 3600
+VISITOR_MAX_AGE = 365 * 24 * 3600
+VISITOR_ID_LENGTH = 20
+_VISITOR_ALPHABET = string.ascii_letters + string.digits
+# what the API accepts as a visitor id, so a cookie its redirect set is kept as it is
+_VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
 
 
 def _cart_from_cookie(value: str | None) -> tuple[str | None, str | None]:
@@ -36,6 +47,10 @@ def _cart_from_cookie(value: str | None) -> tuple[str | None, str | None]:
     except ValueError:
         return None, None
     return cart_id, token or None
+
+
+def new_visitor_id() -> str:
+    return "".join(secrets.choice(_VISITOR_ALPHABET) for _ in range(VISITOR_ID_LENGTH))
 
 
 class WebSession:
@@ -56,6 +71,11 @@ class WebSession:
         self.refresh_token = cookies.get(REFRESH_COOKIE) or None
         self.cart_id, self.cart_token = _cart_from_cookie(cookies.get(CART_COOKIE))
         self._changes: dict[str, tuple[str, int] | None] = {}
+        given_visitor = cookies.get(VISITOR_COOKIE, "")
+        self.visitor_id = given_visitor if _VISITOR_ID.fullmatch(given_visitor) else ""
+        if not self.visitor_id:
+            self.visitor_id = new_visitor_id()
+            self._changes[VISITOR_COOKIE] = (self.visitor_id, VISITOR_MAX_AGE)
         given_csrf = cookies.get(CSRF_COOKIE, "")
         self.csrf_token = given_csrf if 20 <= len(given_csrf) <= 100 else ""
         if not self.csrf_token:

@@ -15,6 +15,8 @@ from jangteo.web.console import (
     members,
     moderation,
     orders,
+    rewards,
+    settlements,
     spaces,
     stock_imports,
 )
@@ -32,5 +34,7 @@ for module in (
     moderation,
     spaces,
     community_rules,
+    rewards,
+    settlements,
 ):
     router.include_router(module.router)

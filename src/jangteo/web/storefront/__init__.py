@@ -12,7 +12,11 @@ from jangteo.web.storefront import (
     community_content,
     community_reviews,
     community_rooms,
+    creators,
     mypage,
+    rewards,
+    subscriptions,
+    tips,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +28,10 @@ for module in (
     community_rooms,
     cart,
     mypage,
+    rewards,
+    creators,
+    subscriptions,
+    tips,
     account,
 ):
     router.include_router(module.router)

@@ -14,6 +14,7 @@ from jangteo.web.i18n import N_
 from jangteo.web.login import attempt_login
 from jangteo.web.page import CheckedWeb, Web, WebDep, safe_next
 from jangteo.web.storefront.common import adopt_cart_after_login, cart_count, notice
+from jangteo.web.storefront.rewards import link_visitor_later
 
 router = APIRouter()
 
@@ -26,6 +27,7 @@ async def _logged_in(web: Web, grant: dict[str, Any]) -> None:
     # a new session gets a new CSRF token, so a token planted before log-in is worthless
     web.session.rotate_csrf()
     await adopt_cart_after_login(web)
+    link_visitor_later(web)
 
 
 # ---- log-in ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from jangteo.web.storefront.common import (
     notice,
     open_cart,
 )
+from jangteo.web.storefront.rewards import link_visitor_later
 
 router = APIRouter()
 
@@ -296,6 +297,7 @@ async def checkout(web: WebDep) -> Response:
     if cart is None:
         return web.redirect("/cart")
     values = {"idem": web.new_idempotency_key(), "payment_method": "card", "points": "0"}
+    link_visitor_later(web)
     return await _checkout_page(web, cart, values)
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from jangteo.web.client import ApiProblem
 from jangteo.web.forms import FormErrors
-from jangteo.web.page import WebDep
+from jangteo.web.page import CheckedWeb, WebDep
 from jangteo.web.storefront.common import (
     PAGE_SIZE,
     SORTS,
@@ -20,6 +20,8 @@ from jangteo.web.storefront.common import (
     notice,
     variant_label,
 )
+from jangteo.web.storefront.creators import is_creator, my_account, put_on_shelf
+from jangteo.web.storefront.rewards import product_open_graph
 
 router = APIRouter()
 FILTERS = ("brand", "min_price", "max_price", "in_stock", "sort")
@@ -149,10 +151,31 @@ async def search(web: WebDep) -> Response:
 async def product(product_id: str, web: WebDep) -> Response:
     if not is_uuid(product_id):
         return web.render("errors/404.html", status_code=404)
+    # only a signed-in member costs the extra call that tells whether they are a creator
+    detail, count, account = await asyncio.gather(
+        _public(web, f"/api/v1/products/{product_id}"), cart_count(web), my_account(web)
+    )
+    shelf = ({"note": ""}, FormErrors()) if is_creator(account) else None
+    return render_product(web, detail, cart_count=count, shelf=shelf)
+
+
+@router.post("/p/{product_id}/shelf", include_in_schema=False)
+async def shelve(product_id: str, web: CheckedWeb) -> Response:
+    """A creator puts the product on their shelf, with a note."""
+    web.require_member()
+    if not is_uuid(product_id):
+        return web.render("errors/404.html", status_code=404)
+    note = await web.field("note")
+    refused = await put_on_shelf(web, product_id, note)
+    if refused is None:
+        return web.redirect(f"/p/{product_id}?notice=shelved")
+    errors, status_code = refused
     detail, count = await asyncio.gather(
         _public(web, f"/api/v1/products/{product_id}"), cart_count(web)
     )
-    return render_product(web, detail, cart_count=count)
+    return render_product(
+        web, detail, cart_count=count, shelf=({"note": note}, errors), status_code=status_code
+    )
 
 
 def render_product(
@@ -162,8 +185,10 @@ def render_product(
     cart_count: int | None,
     errors: FormErrors | None = None,
     chosen: dict[str, str] | None = None,
+    shelf: tuple[dict[str, str], FormErrors] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """`shelf`: the values and errors of the creator's "add to my shelf" form, None to hide it."""
     variants = [
         {**v, "label": variant_label(v["options"], detail["option_types"])}
         for v in detail["variants"]
@@ -180,4 +205,6 @@ def render_product(
         errors=errors or FormErrors(),
         chosen=chosen or {},
         notice=notice(web),
+        og=product_open_graph(web, detail),
+        shelf=shelf,
     )

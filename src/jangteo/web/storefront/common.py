@@ -31,6 +31,9 @@ POINTS_REASONS = {
     "expired": N_("Expired"),
     "signup.bonus": N_("Welcome bonus"),
     "signup": N_("Welcome bonus"),
+    "tip.sent": N_("Tip to a creator"),
+    "referral.inviter": N_("A friend you invited made their first order"),
+    "referral.invitee": N_("Welcome gift for joining by invitation"),
 }
 # community trust levels, as the API numbers them
 TRUST_LEVELS = {
@@ -56,6 +59,14 @@ NOTICES = {
     "session-revoked": N_("The session has been ended."),
     "mfa-disabled": N_("Two-factor authentication is off."),
     "coupon-claimed": N_("The coupon is in your wallet."),
+    "tip-sent": N_("Thank you! Your tip has been sent."),
+    "creator-saved": N_("Your creator page is saved."),
+    "shelved": N_("The product is on your shelf."),
+    "unshelved": N_("The product is off your shelf."),
+    "subscribed": N_("You are subscribed. Posts for subscribers are open to you."),
+    "subscription-cancelled": N_("Your subscription will end when the month you paid for is over."),
+    "plan-added": N_("The plan is open to subscribers."),
+    "plan-closed": N_("The plan is closed to new subscribers."),
 }
 
 

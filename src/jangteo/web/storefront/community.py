@@ -7,16 +7,22 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from jangteo.web.client import ApiProblem
 from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
-from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
+from jangteo.web.page import CheckedWeb, Web, WebDep, cursor, safe_next
 from jangteo.web.storefront.common import TRUST_LEVELS, cart_count, is_uuid, notice
+from jangteo.web.storefront.community_content import upload_photos
+from jangteo.web.storefront.creators import creator_or_none
+from jangteo.web.storefront.rewards import post_open_graph, touch_later
+from jangteo.web.storefront.tips import send_tip, tip_panel
 
 router = APIRouter()
 
+ACCEPTED_IMAGES = "image/jpeg,image/png,image/webp,image/gif"
 REACTION_LABELS = {"like": "👍", "heart": "❤️", "fire": "🔥", "clap": "👏", "sad": "😢"}
 NOTIFICATION_TEXTS = {
     "comment": N_("commented on your post."),
@@ -27,6 +33,8 @@ NOTIFICATION_TEXTS = {
     "reaction_digest": N_("Your posts got new reactions."),
     "order": N_("Your order has an update."),
     "trust_level": N_("Your trust level went up: you may post more each day."),
+    "creator_tier": N_("Your creator tier has changed."),
+    "creator_notice": N_("posted a notice."),
 }
 
 
@@ -135,11 +143,16 @@ async def leave_space(slug: str, web: CheckedWeb) -> Response:
     return web.redirect(f"/community/s/{slug[:80]}")
 
 
+def _max_photos(web: Web) -> int:
+    return int(web.settings.community_max_post_images)
+
+
 async def _composer(
     web: Web,
     slug: str,
     *,
     values: dict[str, str],
+    photos: list[dict[str, str]] | None = None,
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -153,6 +166,9 @@ async def _composer(
         space=space,
         boards=boards,
         values=values,
+        photos=photos or [],
+        max_photos=_max_photos(web),
+        accepted_images=ACCEPTED_IMAGES,
         errors=errors or FormErrors(),
     )
 
@@ -164,26 +180,64 @@ async def write_page(slug: str, web: WebDep) -> Response:
     return await _composer(web, slug[:80], values={"board": board, "title": "", "body": ""})
 
 
+async def _carried_photos(web: Web) -> list[dict[str, str]]:
+    """Photos uploaded by an earlier attempt of the form, carried in its hidden fields."""
+    form = await web.form()
+    tokens = [t.strip() for t in form.getlist("image_token") if isinstance(t, str) and t.strip()]
+    urls = [u for u in form.getlist("image_url") if isinstance(u, str)]
+    # only paths of this site are shown back as photos
+    return [
+        {"token": token, "url": url if url.startswith("/") and not url.startswith("//") else ""}
+        for token, url in zip(tokens[: _max_photos(web)], urls, strict=False)
+    ]
+
+
 @router.post("/community/s/{slug}/write", include_in_schema=False)
 async def write_post(slug: str, web: CheckedWeb) -> Response:
+    """Uploads the chosen photos through the API, then writes the post with their tokens;
+    photos already uploaded by a refused attempt are carried over, not uploaded again."""
     web.require_member()
+    slug = slug[:80]
     values = {name: await web.field(name) for name in ("board", "title", "body")}
+    photos = await _carried_photos(web)
+    chosen = (await web.form()).getlist("photos")
+    files = [f for f in chosen if isinstance(f, UploadFile) and f.filename]
+    errors = FormErrors()
+    if len(photos) + len(files) > _max_photos(web):
+        errors.add("photos", web._("Up to %(n)s photos.", n=_max_photos(web)))
+    else:
+        await upload_photos(web, files, photos, errors)
+    if errors:
+        return await _composer(
+            web, slug, values=values, photos=photos, errors=errors, status_code=422
+        )
     try:
         post = await web.api.post(
-            f"/api/v1/spaces/{slug[:80]}/boards/{values['board'][:80] or 'free'}/posts",
-            json={"title": values["title"], "body": values["body"]},
+            f"/api/v1/spaces/{slug}/boards/{values['board'][:80] or 'free'}/posts",
+            json={
+                "title": values["title"],
+                "body": values["body"],
+                "images": [p["token"] for p in photos],
+            },
         )
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status == 401:
             raise
+        if problem.code == "invalid-image-token":
+            photos = []  # expired or foreign: they have to be chosen again
         errors = FormErrors.from_problem(
             problem,
             web.locale,
             values,
-            code_fields={"posting-limit-reached": "body", "muted-in-space": "body"},
+            code_fields={
+                "posting-limit-reached": "body",
+                "muted-in-space": "body",
+                "invalid-image-token": "photos",
+            },
+            rename={"images": "photos"},
         )
         return await _composer(
-            web, slug[:80], values=values, errors=errors, status_code=problem.status
+            web, slug, values=values, photos=photos, errors=errors, status_code=problem.status
         )
     return web.redirect(f"/community/p/{post['id']}")
 
@@ -194,12 +248,14 @@ async def _post_page(
     *,
     values: dict[str, str] | None = None,
     errors: FormErrors | None = None,
+    tip_form: tuple[dict[str, str], FormErrors] | None = None,
     status_code: int = 200,
 ) -> Response:
     post, comments = await asyncio.gather(
         web.api.get(f"/api/v1/posts/{post_id}"),
         web.api.get(f"/api/v1/posts/{post_id}/comments", cursor=cursor(web), limit=50),
     )
+    tip = await tip_panel(web, post, action=f"/community/p/{post_id}/tip", form=tip_form)
     threads: list[dict[str, Any]] = []
     replies: dict[str, list[dict[str, Any]]] = {}
     for comment in comments["items"]:
@@ -219,6 +275,8 @@ async def _post_page(
         errors=errors or FormErrors(),
         cart_count=await cart_count(web),
         notice=notice(web),
+        og=post_open_graph(web, post),
+        tip=tip,
     )
 
 
@@ -226,6 +284,7 @@ async def _post_page(
 async def post_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
+    touch_later(web, post_id)
     page = await _post_page(web, post_id)
     if web.session.logged_in:  # a post opened counts toward the member's trust level
         await web.api.post(f"/api/v1/posts/{post_id}/read")
@@ -264,6 +323,19 @@ async def comment(post_id: str, web: CheckedWeb) -> Response:
     return web.redirect(f"/community/p/{post_id}#comments")
 
 
+@router.post("/community/p/{post_id}/tip", include_in_schema=False)
+async def tip_post(post_id: str, web: CheckedWeb) -> Response:
+    """A tip to the post's creator: in points at once, by card through the payment page."""
+    web.require_member()
+    if not is_uuid(post_id):
+        return _not_found(web)
+    sent = await send_tip(web, post_id, back=f"/community/p/{post_id}")
+    if isinstance(sent, Response):
+        return sent
+    values, errors, status_code = sent
+    return await _post_page(web, post_id, tip_form=(values, errors), status_code=status_code)
+
+
 @router.post("/community/p/{post_id}/react", include_in_schema=False)
 async def react(post_id: str, web: CheckedWeb) -> Response:
     web.require_member()
@@ -299,17 +371,23 @@ async def hashtag_page(tag: str, web: WebDep) -> Response:
     )
 
 
+async def _no_creator() -> None:
+    return None
+
+
 @router.get("/community/u/{member_id}", include_in_schema=False)
 async def profile_page(member_id: str, web: WebDep) -> Response:
     if not is_uuid(member_id):
         return _not_found(web)
-    profile, posts = await asyncio.gather(
+    profile, posts, creator = await asyncio.gather(
         web.api.get(f"/api/v1/members/{member_id}/profile"),
         _feed_page(web, f"/api/v1/members/{member_id}/posts"),
+        creator_or_none(web, member_id) if not web.is_htmx else _no_creator(),
     )
     return web.render(
         "community/profile.html" if not web.is_htmx else "community/_feed.html",
         profile=profile,
+        creator=creator,
         posts=posts["items"],
         next_cursor=posts["next_cursor"],
         cart_count=await cart_count(web),
@@ -327,7 +405,8 @@ async def relate(member_id: str, action: str, web: CheckedWeb) -> Response:
         return _not_found(web)
     method, what = verbs[action]
     await web.api.call(method, f"/api/v1/members/{member_id}/{what}")
-    return web.redirect(f"/community/u/{member_id}")
+    # the creator page follows through the same form and comes back to itself
+    return web.redirect(safe_next(await web.field("next"), f"/community/u/{member_id}"))
 
 
 @router.get("/community/me/trust", include_in_schema=False)

@@ -16,6 +16,8 @@ from jangteo.web.forms import FormErrors, problem_message
 from jangteo.web.i18n import N_
 from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.common import cart_count, is_uuid, notice
+from jangteo.web.storefront.rewards import post_open_graph, touch_later
+from jangteo.web.storefront.tips import send_tip, tip_panel
 
 router = APIRouter()
 
@@ -37,9 +39,36 @@ def _not_found(web: Web) -> Response:
     return web.render("errors/404.html", status_code=404)
 
 
-def _passes(problem: ApiProblem, *fatal: int) -> bool:
+def shown_on_form(problem: ApiProblem, *fatal: int) -> bool:
     """A problem the form shows next to its fields (the others become the error page)."""
     return problem.status < 500 and problem.status not in (401, *fatal)
+
+
+async def upload_photos(
+    web: Web, files: list[UploadFile], images: list[dict[str, str]], errors: FormErrors
+) -> None:
+    """Send chosen files to the API's image upload, adding each accepted one to `images`; the
+    first refusal (not an image, too large, too many uploads) goes under the photos field."""
+    for upload in files:
+        content = await upload.read()
+        try:
+            image = await web.api.call(
+                "POST",
+                "/api/v1/community/images",
+                files={
+                    "file": (
+                        upload.filename or "photo",
+                        content,
+                        upload.content_type or "application/octet-stream",
+                    )
+                },
+            )
+        except ApiProblem as problem:
+            if not shown_on_form(problem):
+                raise
+            errors.add("photos", problem_message(problem, web.locale))
+            return
+        images.append({"token": image["token"], "url": image["url"]})
 
 
 # ---- snaps -----------------------------------------------------------------------------------
@@ -133,27 +162,7 @@ async def snap_compose(web: CheckedWeb) -> Response:
         elif len(files) + len(draft["images"]) > MAX_PHOTOS:
             errors.add("photos", web._("Up to %(n)s photos.", n=MAX_PHOTOS))
         else:
-            for upload in files:
-                content = await upload.read()
-                try:
-                    image = await web.api.call(
-                        "POST",
-                        "/api/v1/community/images",
-                        files={
-                            "file": (
-                                upload.filename or "photo",
-                                content,
-                                upload.content_type or "application/octet-stream",
-                            )
-                        },
-                    )
-                except ApiProblem as problem:
-                    if not _passes(problem):
-                        raise
-                    # a photo the API refuses (not an image, too big, too many) is that field's
-                    errors.add("photos", problem_message(problem, web.locale))
-                    break
-                draft["images"].append({"token": image["token"], "url": image["url"]})
+            await upload_photos(web, files, draft["images"], errors)
         return _composer(web, draft, errors=errors, status_code=422 if errors else 200)
     if action == "search":
         results: list[dict[str, Any]] = []
@@ -212,7 +221,7 @@ async def _publish(web: Web, draft: dict[str, Any]) -> Response:
             "/api/v1/snaps", json=body, headers={"Idempotency-Key": draft["publish_key"]}
         )
     except ApiProblem as problem:
-        if not _passes(problem):
+        if not shown_on_form(problem):
             raise
         # a corrected draft is a new request, not a retry of the refused one
         draft["publish_key"] = web.new_idempotency_key()
@@ -227,12 +236,48 @@ async def _publish(web: Web, draft: dict[str, Any]) -> Response:
     return web.redirect(f"/community/snaps/{snap['post']['id']}")
 
 
+async def _snap_page(
+    web: Web,
+    post_id: str,
+    *,
+    tip_form: tuple[dict[str, str], FormErrors] | None = None,
+    status_code: int = 200,
+) -> Response:
+    snap, count = await asyncio.gather(web.api.get(f"/api/v1/snaps/{post_id}"), cart_count(web))
+    tip = await tip_panel(
+        web, snap["post"], action=f"/community/snaps/{post_id}/tip", form=tip_form
+    )
+    og = post_open_graph(web, snap["post"], snap["images"])
+    return web.render(
+        "community/snap.html",
+        status_code=status_code,
+        snap=snap,
+        cart_count=count,
+        og=og,
+        tip=tip,
+        notice=notice(web),
+    )
+
+
 @router.get("/community/snaps/{post_id}", include_in_schema=False)
 async def snap_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
-    snap, count = await asyncio.gather(web.api.get(f"/api/v1/snaps/{post_id}"), cart_count(web))
-    return web.render("community/snap.html", snap=snap, cart_count=count)
+    touch_later(web, post_id)
+    return await _snap_page(web, post_id)
+
+
+@router.post("/community/snaps/{post_id}/tip", include_in_schema=False)
+async def tip_snap(post_id: str, web: CheckedWeb) -> Response:
+    """A tip to the snap's creator: in points at once, by card through the payment page."""
+    web.require_member()
+    if not is_uuid(post_id):
+        return _not_found(web)
+    sent = await send_tip(web, post_id, back=f"/community/snaps/{post_id}")
+    if isinstance(sent, Response):
+        return sent
+    values, errors, status_code = sent
+    return await _snap_page(web, post_id, tip_form=(values, errors), status_code=status_code)
 
 
 # ---- a product's community tab ---------------------------------------------------------------
@@ -379,7 +424,7 @@ async def ask(product_id: str, web: CheckedWeb) -> Response:
             headers={"Idempotency-Key": values["ask_key"]},
         )
     except ApiProblem as problem:
-        if not _passes(problem):
+        if not shown_on_form(problem):
             raise
         errors = FormErrors.from_problem(
             problem,
@@ -454,6 +499,7 @@ async def _question_page(
 async def question_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
+    touch_later(web, post_id)
     return await _question_page(web, post_id)
 
 
@@ -466,7 +512,7 @@ async def answer(post_id: str, web: CheckedWeb) -> Response:
     try:
         await web.api.post(f"/api/v1/posts/{post_id}/comments", json={"body": body})
     except ApiProblem as problem:
-        if not _passes(problem, 404):
+        if not shown_on_form(problem, 404):
             raise
         errors = FormErrors.from_problem(
             problem,
@@ -498,7 +544,7 @@ async def accept(post_id: str, web: CheckedWeb) -> Response:
             headers={"Idempotency-Key": key if is_uuid(key) else web.new_idempotency_key()},
         )
     except ApiProblem as problem:
-        if not _passes(problem, 404):
+        if not shown_on_form(problem, 404):
             raise
         errors = FormErrors.from_problem(problem, web.locale)
         return await _question_page(web, post_id, errors=errors, status_code=problem.status)
@@ -533,6 +579,7 @@ async def _poll_page(
 async def poll_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
+    touch_later(web, post_id)
     return await _poll_page(web, post_id)
 
 
@@ -549,7 +596,7 @@ async def vote(post_id: str, web: CheckedWeb) -> Response:
     try:
         await web.api.call("PUT", f"/api/v1/polls/{post_id}/vote", json={"option_id": option})
     except ApiProblem as problem:
-        if not _passes(problem, 404):
+        if not shown_on_form(problem, 404):
             raise
         errors = FormErrors.from_problem(problem, web.locale, code_fields={})
         return await _poll_page(web, post_id, errors=errors, status_code=problem.status)

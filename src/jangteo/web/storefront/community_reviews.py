@@ -12,10 +12,12 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from jangteo.web.client import ApiProblem
-from jangteo.web.forms import FormErrors, problem_message
+from jangteo.web.forms import FormErrors
 from jangteo.web.i18n import N_
 from jangteo.web.page import CheckedWeb, Web, WebDep, cursor
 from jangteo.web.storefront.common import cart_count, highlighted, is_uuid
+from jangteo.web.storefront.community_content import shown_on_form, upload_photos
+from jangteo.web.storefront.rewards import touch_later
 
 router = APIRouter()
 
@@ -47,8 +49,7 @@ def _not_found(web: Web) -> Response:
 
 
 def _shown_on_form(problem: ApiProblem) -> bool:
-    """A problem the form shows next to its fields (the others become the error page)."""
-    return problem.status < 500 and problem.status not in (401, 404)
+    return shown_on_form(problem, 404)
 
 
 # ---- which lines of an order are reviewed (the order page's links) ----------------------------
@@ -167,26 +168,7 @@ async def _upload_photos(web: Web, photos: list[dict[str, str]], errors: FormErr
     if len(photos) + len(files) > _max_photos(web):
         errors.add("photos", web._("Up to %(n)s photos.", n=_max_photos(web)))
         return
-    for upload in files:
-        content = await upload.read()
-        try:
-            image = await web.api.call(
-                "POST",
-                "/api/v1/community/images",
-                files={
-                    "file": (
-                        upload.filename or "photo",
-                        content,
-                        upload.content_type or "application/octet-stream",
-                    )
-                },
-            )
-        except ApiProblem as problem:
-            if not _shown_on_form(problem):
-                raise
-            errors.add("photos", problem_message(problem, web.locale))
-            return
-        photos.append({"token": image["token"], "url": image["url"]})
+    await upload_photos(web, files, photos, errors)
 
 
 @router.post("/my/orders/{order_id}/lines/{line_id}/review", include_in_schema=False)
@@ -249,6 +231,7 @@ async def review_page(post_id: str, web: WebDep) -> Response:
     if not is_uuid(post_id):
         return _not_found(web)
     review, count = await asyncio.gather(web.api.get(f"/api/v1/reviews/{post_id}"), cart_count(web))
+    touch_later(web, post_id)
     return web.render(
         "community/review_page.html",
         review=review,

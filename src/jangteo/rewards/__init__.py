@@ -1,0 +1,1 @@
+"""Rewards: share links, attribution of sales to members' content, creators' earnings."""
