@@ -52,12 +52,14 @@ log = logging.getLogger("jangteo.app")
 
 
 async def run_background_loop(platform: Platform, stop: asyncio.Event) -> None:
-    """Deliver outbox events and run due jobs until `stop` is set (embedded mode and workers)."""
+    """Deliver outbox events, run due jobs and store what the intake took in, until `stop` is set
+    (embedded mode and workers)."""
     await platform.jobs.ensure_recurring()
     while not stop.is_set():
         try:
             busy = await dispatch_pending(platform.db, platform.bus, platform.clock)
             busy += await platform.jobs.run_due()
+            busy += await platform.intake.drain()
         except Exception:
             log.exception("background loop iteration failed")
             busy = 0

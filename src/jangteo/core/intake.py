@@ -2,11 +2,11 @@
 batches, none lost and none stored twice.
 
 - Embedded (no Redis): a record is stored at once, in its own small transaction.
-- Scaled: the request appends the record to a Redis stream (one round trip) and returns; a drain
-  (a recurring job, on any worker) reads the stream as a consumer group, stores each batch in
-  one transaction keyed by the entry id (a stored entry is skipped), then acknowledges and
-  deletes it. A drain killed before acknowledging leaves its entries pending; the next drain
-  claims and stores them again, which the entry ids make harmless.
+- Scaled: the request appends the record to a Redis stream (one round trip) and returns; the
+  background loop of every app or worker process drains it, reading as a consumer group: each
+  batch is stored in one transaction keyed by the entry id (a stored entry is skipped), then
+  acknowledged and deleted. A drain killed before acknowledging leaves its entries pending;
+  the next drain claims and stores them again, which the entry ids make harmless.
 
 Each stream has one store: `register(stream, store)`, where `store(entries)` receives
 `(entry_id, fields)` pairs and must ignore entry ids it has already stored.

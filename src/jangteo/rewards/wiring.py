@@ -9,10 +9,6 @@ from jangteo.core.events import Event
 from jangteo.core.platform import Platform
 from jangteo.rewards import creators, notices, referrals, service, settlements, subscriptions
 
-# how often waiting share-link visits are moved from the intake into the database
-DRAIN_JOB = "rewards.drain-visits"
-DRAIN_EVERY_SECONDS = 1
-
 
 def register(platform: Platform) -> None:
     async def store(entries: Any) -> None:
@@ -20,12 +16,6 @@ def register(platform: Platform) -> None:
 
     platform.intake.register(service.VISITS, store)
     platform.adapters["share_links"] = service.LinkCache()
-
-    async def drain(_payload: dict[str, Any]) -> None:
-        await platform.intake.drain()
-
-    if platform.settings.redis_url:  # without Redis each visit is stored as it comes
-        platform.jobs.register(DRAIN_JOB, drain, every_seconds=DRAIN_EVERY_SECONDS)
 
     async def release(payload: dict[str, Any]) -> None:
         async with platform.db.write() as session:
